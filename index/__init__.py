@@ -1,0 +1,1 @@
+"""essaybot's index: essays in, searchable passages out. Knows nothing about chat."""

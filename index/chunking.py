@@ -1,0 +1,206 @@
+"""Pure bilingual (Chinese/English) paragraph and sentence splitter, and the chunker.
+
+Everything here works on character offsets into an essay body, and every piece is an
+exact slice: `body[x.start:x.end]` is the paragraph, sentence or chunk text, so a quote
+is always verbatim.
+
+Paragraphs: a maximal run of non-blank lines. A line is blank when it holds only
+whitespace (spaces, tabs, NBSP U+00A0, ideographic space U+3000, ...). A paragraph's
+span is trimmed of surrounding whitespace, so an indented bullet list starts at its
+first "•"; later lines keep their indentation inside the slice. Numbered from 1.
+
+Sentences, inside one paragraph:
+- A newline always ends a sentence ("// heading" lines, one bullet per line).
+- Terminators come in runs (`。`, `……`, `?!`, `?”;`); closing quotes and brackets right
+  after a terminator stay with its sentence. Whether a run ends the sentence:
+  - a full-width `。！？；：` always does; `…`/`……` is an ellipsis (below);
+  - a lone ASCII `.` does when whitespace follows, except after an abbreviation
+    ("e.g.", "vs.", "Sep."), an initial or dotted acronym ("J.", "U.S.") or a number
+    that opens the line (a "1." list marker); and between two Han characters. So
+    decimals ("7.5", "24.65%"), "A.I.技术" and "报告.pdf" stay whole;
+  - any other run next to a Han character (before or after) does: this corpus writes
+    Chinese with ASCII marks ("同一个结论:当企业", "权责不清;业务线", "退出?”;公告");
+  - otherwise (English) an ellipsis (`..`, `...`, `…`) does when whitespace and an
+    uppercase letter (or Han) follow; `?`, `!` do when whitespace follows; `;` and `:` never do
+    ("Apple: 1980", "Apple vs China Internet: 礼尚往来").
+- Chinese commas `,` `，` `、` never end a sentence.
+
+Chunks: windows of whole consecutive sentences of one paragraph, packed greedily up to
+`max_chars` characters (a longer sentence is a chunk on its own). Each chunk's key is a
+stable 60-bit number derived from the essay id, the text, and how many times that same
+text occurs earlier in the body, so identical chunks get identical keys whichever
+granularity produced them, and distinct ones get distinct keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from itertools import pairwise
+
+from index.lang import detect_lang, is_han
+from index.models import Chunk, Essay, Paragraph, Sentence
+
+CHUNKER_VERSION = "1"
+
+# Words that a '.' follows without ending the sentence (compared lowercased, without the dot).
+ABBREVIATIONS = frozenset(
+    {"e.g", "i.e", "etc", "vs", "cf", "al", "approx", "adj", "mr", "mrs", "ms", "dr", "prof"}
+    | {"st", "jr", "sr", "inc", "ltd", "corp", "co", "jan", "feb", "mar", "apr", "jun", "jul"}
+    | {"aug", "sep", "sept", "oct", "nov", "dec"}
+)
+_FULL_WIDTH = set("。！？；：")
+_TERMS = "。！？；：….?!;:"
+_CLOSERS = "”’」』)）]】》〉"  # always close; ASCII quotes close only before a non-word char
+_RUN = re.compile(rf"(?:[{_TERMS}]+(?:[{re.escape(_CLOSERS)}]|[\"'](?!\w))*)+")
+_DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]|[A-Za-z]")
+_OPENERS = "“‘\"'([（「『【《"
+
+
+def split_paragraphs(essay_id: str, body: str) -> list[Paragraph]:
+    """The paragraphs of `body`: runs of non-blank lines, trimmed, numbered from 1."""
+    spans: list[tuple[int, int]] = []
+    run: tuple[int, int] | None = None
+    for start, end in _lines(body, 0, len(body)):
+        if not body[start:end].strip():
+            run = None
+        elif run is None:
+            run = (start, end)
+            spans.append(run)
+        else:
+            spans[-1] = run = (run[0], end)
+    trimmed = (_trim(body, start, end) for start, end in spans)
+    return [Paragraph(essay_id, n, start, end) for n, (start, end) in enumerate(trimmed, 1)]
+
+
+def split_sentences(body: str, start: int, end: int) -> list[Sentence]:
+    """The sentences of body[start:end], with absolute offsets, trimmed, in order."""
+    sentences = []
+    for line_start, line_end in _lines(body, start, end):
+        cuts = [line_start, *_boundaries(body, line_start, line_end), line_end]
+        for a, b in pairwise(cuts):
+            a, b = _trim(body, a, b)
+            if a < b:
+                sentences.append(Sentence(a, b))
+    return sentences
+
+
+def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line of text[start:end], without its newline."""
+    while True:
+        newline = text.find("\n", start, end)
+        if newline < 0:
+            yield start, end
+            return
+        yield start, newline
+        start = newline + 1
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow text[start:end] so it neither starts nor ends with whitespace."""
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return start, start
+    lead = len(piece) - len(piece.lstrip())
+    return start + lead, start + lead + len(stripped)
+
+
+def _boundaries(text: str, start: int, end: int) -> list[int]:
+    """Offsets inside one line (text[start:end]) right after a sentence-ending run."""
+    line = text[start:end]
+    return [start + run.end() for run in _RUN.finditer(line) if _ends_sentence(line, run)]
+
+
+def _ends_sentence(line: str, run: re.Match[str]) -> bool:
+    """Whether the terminator run `run` in `line` ends a sentence (rules above)."""
+    marks = run.group().rstrip(_CLOSERS + "\"'")
+    before = line[run.start() - 1] if run.start() else ""
+    after = line[run.end()] if run.end() < len(line) else ""
+    if _FULL_WIDTH & set(marks):
+        return True
+    if marks == ".":
+        return _period_ends(line, run.start(), before, after)
+    if is_han(before) or is_han(after):
+        return True
+    if "…" in marks or ".." in marks:
+        return _capital_follows(line, run.end())
+    return ("?" in marks or "!" in marks) and after.isspace()
+
+
+def _period_ends(line: str, dot: int, before: str, after: str) -> bool:
+    """Whether a lone '.' ends a sentence: between Han, or before whitespace (no abbreviation)."""
+    if is_han(before) and is_han(after):
+        return True
+    return after.isspace() and not _abbreviation(line, dot)
+
+
+def _capital_follows(line: str, pos: int) -> bool:
+    """True when whitespace, then (after any opening quotes) a capital or Han, follow."""
+    rest = line[pos:]
+    first = rest.lstrip().lstrip(_OPENERS)[:1]
+    return rest[:1].isspace() and (first.isupper() or is_han(first))
+
+
+def _abbreviation(line: str, dot: int) -> bool:
+    """True when the word before the '.' at `dot` is an abbreviation, initial or list number."""
+    head = line[:dot]
+    word = head.split()[-1] if head.strip() else ""
+    bare = word.lstrip(_OPENERS)
+    if bare.lower() in ABBREVIATIONS or _DOTTED.fullmatch(bare):
+        return True
+    return bare.isdigit() and head.strip() == word
+
+
+def chunk_key(essay_id: str, text: str, occurrence: int) -> int:
+    """A stable positive 60-bit id for the `occurrence`-th (from 0) `text` in an essay."""
+    data = "\x00".join([essay_id, text, str(occurrence)]).encode("utf-8")
+    value = int.from_bytes(hashlib.sha256(data).digest()[:8], "big") >> 4
+    return value or 1
+
+
+def _occurrence(body: str, text: str, start: int) -> int:
+    """How many times `text` occurs in `body` starting before offset `start`."""
+    count, found = 0, body.find(text)
+    while 0 <= found < start:
+        count, found = count + 1, body.find(text, found + 1)
+    return count
+
+
+def chunk_essay(essay: Essay, max_chars: int = 400) -> list[Chunk]:
+    """Windows of whole sentences inside each paragraph, greedily packed to `max_chars`."""
+    chunks = []
+    for paragraph in split_paragraphs(essay.id, essay.body):
+        sentences = split_sentences(essay.body, paragraph.start, paragraph.end)
+        for start, end in _pack(sentences, max_chars):
+            chunks.append(_chunk(essay, paragraph.number, start, end))
+    return chunks
+
+
+def sentence_chunks(essay: Essay) -> list[Chunk]:
+    """One chunk per sentence, with the same fields as `chunk_essay` gives."""
+    return [
+        _chunk(essay, paragraph.number, sentence.start, sentence.end)
+        for paragraph in split_paragraphs(essay.id, essay.body)
+        for sentence in split_sentences(essay.body, paragraph.start, paragraph.end)
+    ]
+
+
+def _pack(sentences: list[Sentence], max_chars: int) -> list[tuple[int, int]]:
+    """Greedy windows (start, end) over consecutive sentences, each <= max_chars if possible."""
+    windows: list[tuple[int, int]] = []
+    for sentence in sentences:
+        if windows and sentence.end - windows[-1][0] <= max_chars:
+            windows[-1] = (windows[-1][0], sentence.end)
+        else:
+            windows.append((sentence.start, sentence.end))
+    return windows
+
+
+def _chunk(essay: Essay, paragraph: int, start: int, end: int) -> Chunk:
+    """The chunk for essay.body[start:end]."""
+    text = essay.body[start:end]
+    lang = detect_lang(text, default=essay.lang)
+    key = chunk_key(essay.id, text, _occurrence(essay.body, text, start))
+    return Chunk(essay.id, paragraph, start, end, text, lang, key)

@@ -1,0 +1,57 @@
+"""Frozen value types shared by the whole index package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Essay:
+    """One essay: front matter plus the body, kept exactly as written."""
+
+    id: str
+    title: str
+    lang: str  # "zh" or "en": the essay's main language
+    body: str
+    source: str  # file name the essay was read from
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A run of non-blank lines in an essay body; numbered from 1."""
+
+    essay_id: str
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: character offsets into the essay body, end exclusive."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of whole sentences inside one paragraph; essay.body[start:end] == text."""
+
+    essay_id: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    lang: str
+    key: int  # stable, content-derived 60-bit id: the FAISS id and the SQLite primary key
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the per-retriever evidence behind it."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
