@@ -1,0 +1,149 @@
+"""The index's SQLite file, through sqlite-utils: essays, paragraphs, chunks, keywords, vectors.
+
+The chunk key is the primary key here and the id of the chunk's vector in FAISS.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from index.errors import IndexCorruptError
+from index.models import Chunk, Essay, Paragraph
+from index.tokenize import fts_query, keyword_tokens
+
+_CHUNK_COLUMNS = "key, essay_id, paragraph, start, end, text, lang"
+
+
+class Store:
+    """One index SQLite file. Safe to share between threads: every call holds a lock."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = path
+        if not create and not path.is_file():
+            raise IndexCorruptError(
+                f"{path} is missing. Rebuild it: essaybot index build --rebuild"
+            )
+        conn = sqlite3.connect(path, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.Lock()
+        if not create:
+            self._check()
+
+    def _check(self) -> None:
+        try:
+            missing = {"essays", "paragraphs", "chunks", "vectors"} - set(self.db.table_names())
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(
+                f"{self.path} is not a readable SQLite file ({exc}). "
+                "Rebuild it: essaybot index build --rebuild"
+            ) from exc
+        if missing:
+            raise IndexCorruptError(
+                f"{self.path} lacks tables {sorted(missing)}. "
+                "Rebuild it: essaybot index build --rebuild"
+            )
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- writing (only the builder writes, into a fresh file) ---------------------------------
+
+    def write_essays(self, essays: Iterable[Essay]) -> None:
+        rows = (
+            {"id": e.id, "title": e.title, "lang": e.lang, "source": e.source, "body": e.body}
+            for e in essays
+        )
+        self.db.table("essays").insert_all(rows, pk="id")
+
+    def write_paragraphs(self, paragraphs: Iterable[Paragraph]) -> None:
+        rows = (
+            {"essay_id": p.essay_id, "number": p.number, "start": p.start, "end": p.end}
+            for p in paragraphs
+        )
+        self.db.table("paragraphs").insert_all(rows, pk=("essay_id", "number"))
+
+    def write_chunks(self, chunks: Sequence[Chunk]) -> None:
+        rows = (
+            {
+                "key": c.key,
+                "essay_id": c.essay_id,
+                "paragraph": c.paragraph,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "lang": c.lang,
+                "tokens": " ".join(keyword_tokens(c.text)),
+            }
+            for c in chunks
+        )
+        self.db.table("chunks").insert_all(rows, pk="key")
+        self.db.table("chunks").enable_fts(["tokens"], tokenize="unicode61")
+
+    def write_vectors(self, keys: Sequence[int], vectors: np.ndarray) -> None:
+        rows = (
+            {"key": int(k), "vector": v.astype(np.float32).tobytes()}
+            for k, v in zip(keys, vectors, strict=True)
+        )
+        self.db.table("vectors").insert_all(rows, pk="key", batch_size=1000)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self.db.execute(sql, params).fetchall()
+
+    def essays(self) -> list[Essay]:
+        rows = self._rows("select id, title, lang, body, source from essays order by source")
+        return [Essay(*row) for row in rows]
+
+    def chunks(self, keys: Sequence[int]) -> list[Chunk]:
+        """The chunks with these keys, in the order asked; unknown keys are left out."""
+        marks = ",".join("?" * len(keys))
+        rows = self._rows(f"select {_CHUNK_COLUMNS} from chunks where key in ({marks})", keys)
+        by_key = {row[0]: _chunk(row) for row in rows}
+        return [by_key[k] for k in keys if k in by_key]
+
+    def all_chunks(self) -> list[Chunk]:
+        return [_chunk(row) for row in self._rows(f"select {_CHUNK_COLUMNS} from chunks")]
+
+    def paragraph(self, essay_id: str, number: int) -> Paragraph | None:
+        rows = self._rows(
+            "select start, end from paragraphs where essay_id = ? and number = ?",
+            (essay_id, number),
+        )
+        return Paragraph(essay_id, number, *rows[0]) if rows else None
+
+    def vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored vectors by key, for re-use by the next build."""
+        found: dict[int, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            batch = list(keys[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            for key, blob in self._rows(
+                f"select key, vector from vectors where key in ({marks})", batch
+            ):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def keyword_search(self, text: str, k: int) -> list[tuple[int, float]]:
+        """(key, bm25 score) best first; higher is better. No usable tokens: no hits."""
+        tokens = keyword_tokens(text)
+        if not tokens:
+            return []
+        sql = (
+            "select chunks.key, -bm25(chunks_fts) as score from chunks_fts "
+            "join chunks on chunks.rowid = chunks_fts.rowid "
+            "where chunks_fts match ? order by score desc limit ?"
+        )
+        return [(key, float(score)) for key, score in self._rows(sql, (fts_query(tokens), k))]
+
+
+def _chunk(row: tuple) -> Chunk:
+    key, essay_id, paragraph, start, end, text, lang = row
+    return Chunk(essay_id, paragraph, start, end, text, lang, key)
