@@ -1,0 +1,1 @@
+"""essaybot's chat side: answers, channels and the command line."""

@@ -1,0 +1,194 @@
+"""`essaybot` commands, the composition root: open things, call one function, print,
+translate errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.answer import Answer
+from bot.config import Settings, load_settings
+from bot.render import plain_blocks
+from bot.service import Service
+from bot.state import StateStore
+from index import layout
+from index.errors import EssayBotError, QuestionError
+
+logger = logging.getLogger(__name__)
+
+
+class FriendlyGroup(click.Group):
+    """Turns EssayBotError anywhere below into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EssayBotError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    base: Settings = ctx.obj
+    return base.with_overrides(**overrides)
+
+
+def open_service(settings: Settings) -> Service:
+    from index.embedders import create_embedder
+    from index.retriever import LiveRetriever
+
+    generation = layout.current_generation(settings.index_dir)
+    spec = settings.embedder or layout.read_manifest(generation).embedder
+    retriever = LiveRetriever(settings.index_dir, create_embedder(spec))
+    state = StateStore(settings.state_path, settings.state_ttl_seconds)
+    return Service(retriever, state, max_chars=settings.max_question_chars)
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index directory [env ESSAYBOT_INDEX_DIR; default data/index].",
+)
+embedder_option = click.option(
+    "--embedder",
+    help="Embedder: use (default), e5, hash, st:PATH-OR-NAME, st:minilm "
+    "[env ESSAYBOT_EMBEDDER; when asking: the one the index was built with].",
+)
+
+
+@click.group(cls=FriendlyGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress at INFO level to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """essaybot: ask questions about a collection of essays; every answer is verbatim quotes."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = load_settings()
+
+
+@cli.group("index")
+def index_group() -> None:
+    """Build the searchable index over the essays."""
+
+
+@index_group.command("build")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(path_type=Path),
+    help="Directory of essay .md files [env ESSAYBOT_CORPUS_DIR; default corpus].",
+)
+@index_option
+@embedder_option
+@click.option("--rebuild", is_flag=True, help="Embed every chunk again instead of reusing vectors.")
+@click.pass_context
+def index_build(
+    ctx: click.Context,
+    corpus_dir: Path | None,
+    index_dir: Path | None,
+    embedder: str | None,
+    rebuild: bool,
+) -> None:
+    """Index every essay in the corpus directory (incremental: unchanged chunks are reused).
+
+    A malformed essay file (no front matter, missing id/title/lang, duplicate id, not UTF-8)
+    fails the build with a message naming the file; the previous index stays in use, so
+    nothing already indexed is lost. The new index is swapped in atomically when complete.
+    """
+    from index.builder import build_index
+    from index.embedders import DEFAULT_EMBEDDER, create_embedder
+
+    s = settings_from(ctx, corpus_dir=corpus_dir, index_dir=index_dir, embedder=embedder)
+    report = build_index(
+        s.corpus_dir, s.index_dir, create_embedder(s.embedder or DEFAULT_EMBEDDER), rebuild=rebuild
+    )
+    click.echo(
+        f"Indexed {report.essays} essays, {report.chunks} chunks: {report.embedded} embedded, "
+        f"{report.reused} reused, {report.removed} removed. ({s.index_dir})"
+    )
+
+
+def _questions(question: str) -> Iterator[str]:
+    if question == "-":
+        yield from (line.rstrip("\n") for line in sys.stdin)
+    else:
+        yield question
+
+
+def _json_line(service: Service, question: str) -> str:
+    try:
+        payload = service.ask(question).to_json()
+    except QuestionError as exc:
+        payload = {"question": question, "status": "error", "error": str(exc)}
+    return json.dumps(payload, ensure_ascii=False)
+
+
+@cli.command()
+@click.argument("question")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object; with QUESTION '-', one per stdin line, in order.",
+)
+@index_option
+@embedder_option
+@click.pass_context
+def ask(
+    ctx: click.Context, question: str, as_json: bool, index_dir: Path | None, embedder: str | None
+) -> None:
+    """Answer QUESTION with quotes from the essays ('-' reads questions from stdin)."""
+    service = open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder))
+    for q in _questions(question):
+        if as_json:
+            click.echo(_json_line(service, q))
+        else:
+            click.echo(render_answer(service.ask(q)))
+
+
+def render_answer(answer: Answer) -> str:
+    return "\n\n".join(plain_blocks(answer))
+
+
+@cli.command()
+@index_option
+@embedder_option
+@click.pass_context
+def chat(ctx: click.Context, index_dir: Path | None, embedder: str | None) -> None:
+    """Chat in the terminal: /source [N], /essays, /forget, /help; Ctrl-D to leave."""
+    from bot.terminal import run_chat
+
+    run_chat(open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder)))
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@index_option
+@embedder_option
+@click.pass_context
+def eval_command(
+    ctx: click.Context, file: Path, as_json: bool, index_dir: Path | None, embedder: str | None
+) -> None:
+    """Score answers to the questions in FILE (dev.jsonl format): recall@1/3/5 and abstention."""
+    from bot.evaluate import evaluate, format_report
+
+    service = open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder))
+    rows = [
+        json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    answers = [service.ask(row["question"]) for row in rows]
+    report = evaluate(rows, answers, service.retriever.get().essays)
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+def main() -> None:
+    cli(prog_name="essaybot")

@@ -1,0 +1,75 @@
+"""Settings: one frozen object, built from ESSAYBOT_* environment variables in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from index.errors import EssayBotError
+
+PREFIX = "ESSAYBOT_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("data/index")
+    state_path: Path = Path("data/state.db")
+    embedder: str | None = None  # None: whatever the index was built with
+    max_question_chars: int = 2000
+    state_ttl_seconds: int = 24 * 3600
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    admin_ids: frozenset[int] = frozenset()
+    rate_limit_per_minute: int = 20
+    wechat_token: str | None = field(default=None, repr=False)
+    wechat_appid: str | None = None
+    wechat_aes_key: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given fields replaced; None values (flags not given) are ignored."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+_PARSERS = {
+    "corpus_dir": Path,
+    "index_dir": Path,
+    "state_path": Path,
+    "max_question_chars": int,
+    "state_ttl_seconds": int,
+    "rate_limit_per_minute": int,
+}
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError as exc:
+        raise EssayBotError(
+            f"{PREFIX}ADMIN_IDS must be comma-separated Telegram user ids, got {raw!r}"
+        ) from exc
+
+
+def _parse(name: str, raw: str) -> Any:
+    if name == "admin_ids":
+        return _admin_ids(raw)
+    try:
+        return _PARSERS.get(name, str)(raw)
+    except ValueError as exc:
+        raise EssayBotError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from exc
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ESSAYBOT_<FIELD> variables; unset or empty ones keep their defaults."""
+    env = os.environ if environ is None else environ
+    values = {}
+    for name in Settings.__dataclass_fields__:
+        raw = env.get(PREFIX + name.upper(), "").strip()
+        if raw:
+            values[name] = _parse(name, raw)
+    return Settings(**values)

@@ -1,0 +1,119 @@
+"""The `essaybot` command line, run as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from bot.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=300,
+    )
+
+
+def test_ask_json_prints_one_object_with_verbatim_quotes(hash_index):
+    result = run("ask", "--json", "--index", str(hash_index), "Good CFOs are very good at numbers")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "answered" and data["lang"] == "en"
+    body = (ROOT / "corpus" / "04-cfo-ceo.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    first = data["quotes"][0]
+    assert first["essay_id"] == "cfo-ceo"
+    assert body[first["start"] : first["end"]] == first["text"]
+
+
+def test_ask_json_stdin_answers_each_line_in_order(hash_index):
+    questions = ["Good CFOs", "", "钉钉 ONE 的教训"]
+    result = run(
+        "ask", "--json", "--index", str(hash_index), "-", stdin="\n".join(questions) + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == ["Good CFOs", "", "钉钉 ONE 的教训"]
+    assert [line["status"] for line in lines][1] == "error"
+    assert lines[2]["lang"] == "zh"
+
+
+def test_ask_plain_prints_quotes_and_citations(hash_index):
+    result = run("ask", "--index", str(hash_index), "Mixue founders co-chairman")
+    assert result.returncode == 0, result.stderr
+    assert "[1] " in result.stdout and "paragraph" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ask", "--index", "{tmp}/none", "hello"), "No index in"),
+        (("ask", "--index", "{hash}", "   "), "Please ask a question"),
+        (("ask", "--index", "{hash}", "--embedder", "nonsense", "hi"), "nonsense"),
+        (("ask", "--index", "{hash}", "--embedder", "use", "hi"), "--rebuild --embedder use"),
+        (("index", "build", "--corpus", "{tmp}/empty", "--index", "{tmp}/i"), "empty"),
+    ],
+)
+def test_user_mistakes_print_one_line_and_fail(hash_index, tmp_path, args, message):
+    (tmp_path / "empty").mkdir()
+    filled = [a.format(tmp=tmp_path, hash=hash_index) for a in args]
+    result = run(*filled)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_index_build_reports_counts(corpus_copy, tmp_path):
+    result = run(
+        "index",
+        "build",
+        "--corpus",
+        str(corpus_copy),
+        "--index",
+        str(tmp_path / "i"),
+        "--embedder",
+        "hash",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Indexed 10 essays" in result.stdout and "0 reused" in result.stdout
+
+
+def test_eval_reports_recall_and_abstention(hash_index):
+    result = run("eval", "--json", "--index", str(hash_index), str(ROOT / "tests/data/dev.jsonl"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["overall"]["n"] == 34
+    assert report["quote_fidelity"] == 1.0
+    assert {"kind=cross-lang", "lang=zh", "lang=en"} <= set(report["groups"])
+
+
+def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found += all_commands(command, f"{prefix}{name} ")
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), all_commands(cli))
+def test_every_command_has_help_and_is_in_the_readme(name, command):
+    assert command.help and len(command.help) > 20
+    assert f"essaybot {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
