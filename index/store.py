@@ -95,8 +95,13 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        with self._lock:
-            return self.db.execute(sql, params).fetchall()
+        try:
+            with self._lock:
+                return self.db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(
+                f"{self.path} is damaged ({exc}). Rebuild it: essaybot index build --rebuild"
+            ) from exc
 
     def essays(self) -> list[Essay]:
         rows = self._rows("select id, title, lang, body, source from essays order by source")
