@@ -57,8 +57,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": (
             "Hi! I answer questions about a small collection of essays, with quotes only.\n"
             "你好!我只用原文引语回答关于这些文章的问题。\n\nTry / 试试:\n"
-            "• What did DingTalk ONE end up favoring, managers or staff?\n"
-            "• 抖音的广告 ARPU 大概是 Meta 的多少?"
+            "• Why might a good CFO not make a good CEO?\n"
+            "• 钉钉 ONE 为什么会失败?"
         ),
     },
     "forgotten": {
