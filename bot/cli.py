@@ -3,6 +3,7 @@ translate errors."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -117,8 +118,9 @@ def index_build(
 
 
 def _questions(question: str) -> Iterator[str]:
-    if question == "-":
-        yield from (line.rstrip("\n") for line in sys.stdin)
+    if question == "-":  # bytes that are not UTF-8 become U+FFFD rather than a crash
+        stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        yield from (line.rstrip("\r\n") for line in stdin)
     else:
         yield question
 
@@ -128,7 +130,16 @@ def _json_line(service: Service, question: str) -> str:
         payload = service.ask(question).to_json()
     except QuestionError as exc:
         payload = {"question": question, "status": "error", "error": str(exc)}
-    return json.dumps(payload, ensure_ascii=False)
+    return json_line(payload)
+
+
+# Characters that str.splitlines() and some JSON-lines readers take as line breaks.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_line(payload: object) -> str:
+    """One line of JSON, readable (not ASCII-escaped) but safe to split on any line break."""
+    return json.dumps(payload, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
 @cli.command()
