@@ -9,6 +9,7 @@ import hashlib
 import html
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -628,3 +629,29 @@ def test_split_messages_keeps_whole_every_block_that_fits(raws):
     for block in blocks:
         if units(block) <= 100:
             assert any(block in m for m in messages)
+
+
+# ---------- deployment ----------
+
+
+def test_health_opens_the_index(tg_index, tmp_path):
+    env = {"ESSAYBOT_STATE_PATH": str(tmp_path / "state.db")}
+    result = run_cli("health", "--index", str(tg_index), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: 11 essays")
+    missing = run_cli("health", "--index", str(tmp_path / "none"), env=env)
+    assert missing.returncode == 1 and "No index in" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_the_image_builds_with_the_commands_ci_runs():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    targets = re.findall(r"^RUN make (\S+)\s*$", dockerfile, re.M)
+    assert targets == ["index"]
+    for target in targets:
+        assert re.search(rf"^make {target}\b", ci, re.M)
+    user = re.findall(r"^USER (\S+)", dockerfile, re.M)
+    assert user and user[-1] not in ("root", "0")
+    assert re.search(r'^\s+CMD \["essaybot", "health"\]', dockerfile, re.M)
+    assert re.search(r'^CMD \["essaybot", "telegram"\]', dockerfile, re.M)
