@@ -345,6 +345,16 @@ async def test_rate_limit_per_chat_is_polite(start_bot):
     assert "[1]" in other
 
 
+async def test_many_chats_at_once_are_all_answered(tg):
+    chats = range(9001, 9031)
+    for chat in chats:
+        await tg.fake.push(tg.fake.message(chat, "Good CFOs are very good at numbers"))
+    for chat in chats:
+        (reply,) = [c.params["text"] for c in await tg.fake.wait_sent(chat, 1)]
+        assert "[1]" in reply
+    assert_all_valid(tg.fake)
+
+
 # ---------- groups ----------
 
 
