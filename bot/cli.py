@@ -201,5 +201,53 @@ def eval_command(
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
+@cli.command()
+@click.option(
+    "--webhook", "webhook_url", help="Run a webhook at this https:// URL instead of polling."
+)
+@click.option(
+    "--listen", default="0.0.0.0", show_default=True, help="Webhook: address to listen on."
+)
+@click.option("--port", default=8443, show_default=True, help="Webhook: port to listen on.")
+@index_option
+@click.pass_context
+def telegram(
+    ctx: click.Context, webhook_url: str | None, listen: str, port: int, index_dir: Path | None
+) -> None:
+    """Run the Telegram bot (token from ESSAYBOT_TELEGRAM_TOKEN); polling unless --webhook."""
+    from functools import partial
+
+    from bot import telegram_bot as tg
+    from index.builder import build_index
+
+    s = settings_from(ctx, index_dir=index_dir)
+    token = tg.check_token(s.telegram_token)
+    service = open_service(s)
+    reindex = partial(
+        build_index, s.corpus_dir, s.index_dir, service.retriever.embedder, progress=False
+    )
+    bot = tg.TelegramBot(service, reindex, s.admin_ids, s.rate_limit_per_minute)
+    app = tg.build_application(bot, token, s.telegram_base_url)
+    if webhook_url:
+        secret = s.telegram_webhook_secret
+        tg.run_webhook(app, s.telegram_base_url, webhook_url, listen, port, secret)
+    else:
+        tg.run_polling(app, s.telegram_base_url)
+
+
+@cli.command()
+@index_option
+@click.pass_context
+def health(ctx: click.Context, index_dir: Path | None) -> None:
+    """Check that the index opens and the state file is writable (the container HEALTHCHECK)."""
+    from index.store import Store
+
+    s = settings_from(ctx, index_dir=index_dir)
+    manifest = layout.read_manifest(layout.current_generation(s.index_dir))
+    Store(layout.current_generation(s.index_dir) / layout.DB_FILE).close()
+    StateStore(s.state_path, s.state_ttl_seconds).close()
+    click.echo(f"ok: {manifest.essays} essays, {manifest.chunks} chunks ({manifest.embedder})")
+
+
 def main() -> None:
     cli(prog_name="essaybot")

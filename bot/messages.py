@@ -66,6 +66,73 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "已删除:不再保存关于本对话的任何内容。",
     },
     "essays_header": {"en": "The essays:", "zh": "文章列表:"},
+    "help_telegram": {
+        "en": (
+            "Under each answer, the Sources button shows where every quote comes from.\n"
+            "In groups, mention me, reply to me, or use /ask QUESTION."
+        ),
+        "zh": (
+            "每个回答下方的“来源”按钮显示每条引文的出处。\n"
+            "在群组中,请 @ 我、回复我,或使用 /ask 问题。"
+        ),
+    },
+    "sources_button": {"en": "Sources / 来源"},
+    "sources_expired": {
+        "en": "Sources are kept only for the latest answer in this chat. Ask again to see them.",
+        "zh": "只保留本对话最新一个回答的出处。请重新提问后再查看。",
+    },
+    "source_usage": {
+        "en": "Send /source for all quotes of the last answer, or /source N for quote N.",
+        "zh": "发送 /source 查看上一个回答全部引文的出处,或 /source N 只看第 N 条。",
+    },
+    "slow_down": {
+        "en": "You are asking faster than I can keep up with. Please wait a minute and ask again.",
+        "zh": "提问太频繁了。请稍等一分钟再问。",
+    },
+    "admins_only": {
+        "en": "Sorry, only the bot's admins can rebuild the index.",
+        "zh": "抱歉,只有机器人的管理员可以重建索引。",
+    },
+    "reindex_started": {
+        "en": "Rebuilding the index… I keep answering meanwhile.",
+        "zh": "正在重建索引……期间照常回答问题。",
+    },
+    "reindex_running": {
+        "en": "A rebuild is already running; I will report when it is done.",
+        "zh": "已有一次重建正在进行,完成后会报告。",
+    },
+    "reindexed": {
+        "en": (
+            "Index rebuilt: {essays} essays, {chunks} chunks ({embedded} embedded, "
+            "{reused} reused, {removed} removed). Now answering from it."
+        ),
+        "zh": (
+            "索引已重建:{essays} 篇文章,{chunks} 个片段(新嵌入 {embedded},复用 {reused},"
+            "删除 {removed})。现已使用新索引回答。"
+        ),
+    },
+    "reindex_failed": {
+        "en": "The rebuild failed; the previous index stays in use. {error}",
+        "zh": "重建失败,继续使用原来的索引。{error}",
+    },
+    "sorry": {
+        "en": (
+            "Sorry, something went wrong on my side. Please try again. / "
+            "抱歉,出了点问题,请再试一次。"
+        ),
+    },
+    "command_start": {"en": "Welcome and example questions", "zh": "欢迎与示例问题"},
+    "command_help": {"en": "How to ask, and the commands", "zh": "如何提问,以及所有命令"},
+    "command_essays": {"en": "The list of essays", "zh": "文章列表"},
+    "command_source": {
+        "en": "Full citations of the last answer (/source N: quote N)",
+        "zh": "上一个回答的完整出处(/source N:第 N 条)",
+    },
+    "command_ask": {"en": "Ask a question (in groups)", "zh": "提问(群组中使用)"},
+    "command_forget": {
+        "en": "Delete what I keep about this chat",
+        "zh": "删除关于本对话保存的内容",
+    },
 }
 
 
