@@ -180,7 +180,10 @@ def assert_all_valid(fake: FakeTelegram) -> None:
 
 async def test_start_help_and_essays(tg):
     (welcome,) = await tg.say(USER, "/start")
-    assert "Why might a good CFO not make a good CEO?" in welcome and "钉钉 ONE 为什么会失败?" in welcome
+    assert (
+        "Why might a good CFO not make a good CEO?" in welcome
+        and "钉钉 ONE 为什么会失败?" in welcome
+    )
     (help_en,) = await tg.say(USER, "/help")
     assert "/source" in help_en and "/ask" in help_en
     (help_zh,) = await tg.say(USER, "/help", language_code="zh-hans")
