@@ -118,7 +118,7 @@ class Conversations:
         if running:
             return await self._join(chat, running, msg_id, word)
         if self.state.get(chat, PENDING):
-            return self._deliver(chat, msg_id, late=not is_keyword(word))
+            return self._deliver(chat, msg_id, word)
         if word in MORE:
             return self._next_page(chat, MORE[word])
         if word in SOURCE:
@@ -128,7 +128,7 @@ class Conversations:
         return await self._ask(chat, msg_id, content)
 
     async def _ask(self, chat: str, msg_id: str, question: str) -> str:
-        running = Running(msg_id, asyncio.create_task(self._answer(chat, question)))
+        running = Running(msg_id, asyncio.create_task(self._answer(chat, msg_id, question)))
         self.running[chat] = running
         running.task.add_done_callback(lambda _: self._done(chat, running))
         return await self._join(chat, running, msg_id, "")
@@ -139,34 +139,34 @@ class Conversations:
 
     async def _join(self, chat: str, running: Running, msg_id: str, word: str) -> str:
         """Wait for the reader's running answer within the budget; deliver it if it is ready."""
-        same = running.msg_id == msg_id
         if not await finished(running.task, self.budget):
             logger.info("wechat: answer not ready within %.3gs; kept for later", self.budget)
-            return SUCCESS if same else text("still_working")
-        return self._deliver(chat, msg_id, late=not same and not is_keyword(word))
+            return SUCCESS if running.msg_id == msg_id else text("still_working")
+        return self._deliver(chat, msg_id, word)
 
-    async def _answer(self, chat: str, question: str) -> None:
+    async def _answer(self, chat: str, msg_id: str, question: str) -> None:
         """Answer in a worker thread and keep the rendered reply (corpus text, not the question)."""
         try:
             answer = await asyncio.to_thread(self.service.ask, question, chat)
         except QuestionError as exc:
-            self._keep(chat, "en", [str(exc)])
+            self._keep(chat, msg_id, "en", [str(exc)])
         except Exception as exc:
             logger.error("wechat: answering failed: %s at %s", type(exc).__name__, where(exc))
         else:
             hint = [text("wechat_source_hint", answer.lang)] if answer.quotes else []
-            self._keep(chat, answer.lang, plain_blocks(answer) + hint)
+            self._keep(chat, msg_id, answer.lang, plain_blocks(answer) + hint)
 
-    def _keep(self, chat: str, lang: str, blocks: list[str]) -> None:
-        self.state.put(chat, PENDING, {"lang": lang, "blocks": blocks})
+    def _keep(self, chat: str, msg_id: str, lang: str, blocks: list[str]) -> None:
+        self.state.put(chat, PENDING, {"msg_id": msg_id, "lang": lang, "blocks": blocks})
 
-    def _deliver(self, chat: str, msg_id: str, late: bool) -> str:
+    def _deliver(self, chat: str, msg_id: str, word: str) -> str:
         """The kept answer's first page (the rest for "更多"); it is delivered only once."""
         pending = self.state.get(chat, PENDING)
         if pending is None:  # answering failed, or a retry of this message took it a moment ago
             last = self.state.get(chat, LAST_REPLY)
             return str(last["reply"]) if last and last["msg_id"] == msg_id else SUCCESS
         self.state.put(chat, PENDING, None)
+        late = pending["msg_id"] != msg_id and not is_keyword(word)
         notice = [text("late_answer", pending["lang"])] if late else []
         return self._show(chat, pending["lang"], notice + pending["blocks"])
 

@@ -258,11 +258,16 @@ async def test_source_after_an_answer_shows_the_paragraphs(start, hash_service):
 
 
 @pytest.mark.parametrize(
-    ("next_message", "notice"),
-    [("继续", False), ("more", False), ("And what about Alibaba?", True)],
+    ("next_message", "msg_id", "notice"),
+    [
+        ("继续", 6003, False),
+        ("more", 6003, False),
+        ("And what about Alibaba?", 6003, True),
+        (EN_QUESTION, 6001, False),  # WeChat retrying the slow message itself
+    ],
 )
 async def test_slow_answer_gets_success_and_comes_with_the_next_message(
-    start, hash_service, next_message, notice
+    start, hash_service, next_message, msg_id, notice
 ):
     service = CountingService(hash_service)
     service.gate.clear()
@@ -271,13 +276,13 @@ async def test_slow_answer_gets_success_and_comes_with_the_next_message(
     assert await wechat.ask("hello?", 6002) == text("still_working")
     service.gate.set()
     await settled(conversations)
-    reply = await wechat.ask(next_message, 6003)
+    reply = await wechat.ask(next_message, msg_id)
     expected = "\n\n".join(
         [*plain_blocks(hash_service.ask(EN_QUESTION)), text("wechat_source_hint")]
     )
     assert reply == (text("late_answer") + "\n\n" + expected if notice else expected)
     assert service.asked == 1  # "hello?" and the next message asked nothing
-    assert await wechat.ask(next_message, 6003) == reply  # a retry of it: the same reply
+    assert await wechat.ask(next_message, msg_id) == reply  # a retry of it: the same reply
 
 
 # ---------- keywords, events, other message types ----------
