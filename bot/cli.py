@@ -249,5 +249,33 @@ def health(ctx: click.Context, index_dir: Path | None) -> None:
     click.echo(f"ok: {manifest.essays} essays, {manifest.chunks} chunks ({manifest.embedder})")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--path", "url_path", default="/wechat", show_default=True, help="URL path of the webhook."
+)
+@index_option
+@embedder_option
+@click.pass_context
+def wechat(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    url_path: str,
+    index_dir: Path | None,
+    embedder: str | None,
+) -> None:
+    """Serve the WeChat Official Account webhook: ESSAYBOT_WECHAT_TOKEN, and for safe mode
+    ESSAYBOT_WECHAT_AES_KEY and ESSAYBOT_WECHAT_APPID, as entered in the account's console."""
+    from bot.wechat_protocol import credentials
+    from bot.wechat_server import serve
+
+    s = settings_from(ctx, index_dir=index_dir, embedder=embedder)
+    token, safe = credentials(s.wechat_token, s.wechat_aes_key, s.wechat_appid)
+    service = open_service(s)
+    serve(service, token, safe, host=host, port=port, path=url_path, budget=s.wechat_budget_seconds)
+
+
 def main() -> None:
     cli(prog_name="essaybot")

@@ -29,6 +29,7 @@ class Settings:
     wechat_token: str | None = field(default=None, repr=False)
     wechat_appid: str | None = None
     wechat_aes_key: str | None = field(default=None, repr=False)
+    wechat_budget_seconds: float = 4.0  # WeChat gives up after 5 s
     log_level: str = "INFO"
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -43,6 +44,7 @@ _PARSERS = {
     "max_question_chars": int,
     "state_ttl_seconds": int,
     "rate_limit_per_minute": int,
+    "wechat_budget_seconds": float,
 }
 
 

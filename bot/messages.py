@@ -133,6 +133,49 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Delete what I keep about this chat",
         "zh": "删除关于本对话保存的内容",
     },
+    # WeChat: no slash commands there, so keywords; "更多"/"more" pages through long replies.
+    "wechat_welcome": {
+        "en": (
+            "你好!我只用原文引语回答关于这些文章的问题,每条都注明出处。直接提问即可;"
+            "发送“帮助”查看用法。\n"
+            "Hi! I answer questions about these essays with the authors' own words only, each "
+            "quote cited. Just ask; send “help” to see how."
+        ),
+    },
+    "wechat_help": {
+        "en": (
+            "Ask me anything about the essays, in English or Chinese. Every answer is made of the "
+            "authors' own words, quoted exactly, with where each quote comes from.\n"
+            "source — full citations of the last answer\n"
+            "more — the next part of a long reply\n"
+            "help — this text"
+        ),
+        "zh": (
+            "用中文或英文问我关于这些文章的任何问题。每个回答都只由作者的原话组成,逐字引用,并注明出处。\n"
+            "来源 — 上一个回答的完整出处\n更多 — 长回复的下一部分\n帮助 — 显示本帮助"
+        ),
+    },
+    "wechat_source_hint": {
+        "en": "Reply “source” for the full citations.",
+        "zh": "回复“来源”查看完整出处。",
+    },
+    "more_hint": {
+        "en": "(Part {n} of {total}. Reply “more” for the next.)",
+        "zh": "(第 {n}/{total} 部分,回复“更多”查看下一部分。)",
+    },
+    "no_more": {"en": "There is nothing more to show.", "zh": "没有更多内容了。"},
+    "text_only": {
+        "en": "I can only read text messages; please type your question. / "
+        "我只能读懂文字消息,请用文字提问。",
+    },
+    "still_working": {
+        "en": "Still looking through the essays; send any message in a few seconds for the "
+        "answer. / 还在查找,请过几秒发送任意消息获取回答。",
+    },
+    "late_answer": {
+        "en": "(This answers your previous question; please send your new one again.)",
+        "zh": "(这是对你上一个问题的回答;新的问题请再发一次。)",
+    },
 }
 
 

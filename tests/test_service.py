@@ -90,10 +90,11 @@ def test_source_without_an_answer_says_so(hash_service):
 
 def test_forget_deletes_the_chat_and_nothing_stores_the_question(hash_service, tmp_path):
     secret = "Mixue founders will stay as co-chairman though. zebra-secret-417"
-    hash_service.ask(secret, chat="c2")
+    chat = "telegram:chat-id-quagga-5521"
+    hash_service.ask(secret, chat=chat)
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("state.db*"))
-    assert b"zebra-secret-417" not in raw and b"c2" not in raw
-    assert hash_service.forget("c2") == 1
+    assert b"zebra-secret-417" not in raw and b"quagga-5521" not in raw
+    assert hash_service.forget(chat) == 1
     rows = sqlite3.connect(tmp_path / "state.db").execute("select count(*) from state").fetchone()
     assert rows == (0,)
 

@@ -1,0 +1,304 @@
+"""The WeChat Official Account webhook (aiohttp.web): translate WeChat <-> Service, nothing else.
+
+An Official Account answers only in the HTTP response to WeChat's call, and WeChat gives up after
+5 seconds and retries the message up to three times. So a question is answered within a time
+budget; when the budget runs out the reply is `success` (WeChat shows nothing), the answer is
+finished in the background and kept for the reader's next message. A retry (same MsgId) gets the
+same reply and never starts a second computation.
+
+Kept per reader through StateStore, with its expiry: the rendered answer not yet delivered, the
+pages left for "更多", and the last reply with its MsgId. All of it is corpus text and fixed
+strings, never the reader's message; nothing of a message reaches the logs either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from bot.messages import text
+from bot.render import plain_blocks, plain_source
+from bot.service import Service
+from bot.wechat_protocol import (
+    EVENT,
+    SUCCESS,
+    TEXT,
+    Message,
+    SafeMode,
+    WeChatRequestError,
+    WeChatSignatureError,
+    check_signature,
+    decrypt_request,
+    encrypted_reply,
+    paginate,
+    parse_message,
+    parse_xml,
+    text_reply,
+    utf8_len,
+)
+from index.errors import QuestionError
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
+MORE = {"更多": "zh", "继续": "zh", "more": "en", "/more": "en"}
+SOURCE = {"来源": "zh", "出处": "zh", "source": "en", "/source": "en"}
+HELP = {"帮助": "zh", "help": "en", "/help": "en"}
+PENDING, PAGES, LAST_REPLY = "wechat_pending", "wechat_pages", "wechat_last_reply"
+
+
+def where(exc: BaseException) -> str:
+    """file:line where `exc` was raised: enough to find a bug, without its (maybe private) text."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+
+
+def is_keyword(word: str) -> bool:
+    return word in MORE or word in SOURCE or word in HELP
+
+
+async def finished(task: asyncio.Task[None], budget: float) -> bool:
+    """Whether `task` is done within `budget` seconds; it goes on running either way."""
+    done, _ = await asyncio.wait({task}, timeout=budget)
+    return bool(done)
+
+
+@dataclass(frozen=True)
+class Running:
+    """An answer being computed for a reader, and the message that asked for it."""
+
+    msg_id: str
+    task: asyncio.Task[None]
+
+
+class Conversations:
+    """What each reader gets back: answers within the time budget, late ones on the next message."""
+
+    def __init__(self, service: Service, budget: float) -> None:
+        self.service = service
+        self.state = service.state
+        self.budget = budget
+        self.running: dict[str, Running] = {}
+
+    async def reply(self, message: Message) -> str:
+        """The text to send back for `message`, or SUCCESS to send nothing."""
+        chat = f"wechat:{message.from_user}"
+        if message.msg_type == EVENT:
+            return await self.event(chat, message.event)
+        if message.msg_type != TEXT:
+            return text("text_only")
+        return await self.text_message(chat, message.msg_id, message.content)
+
+    async def event(self, chat: str, event: str) -> str:
+        if event == "subscribe":
+            return text("wechat_welcome")
+        if event == "unsubscribe":
+            await asyncio.to_thread(self.service.forget, chat)
+        return SUCCESS
+
+    async def text_message(self, chat: str, msg_id: str, content: str) -> str:
+        last = self.state.get(chat, LAST_REPLY)
+        if last and last["msg_id"] == msg_id:
+            logger.info("wechat: a retry of an answered message gets the same reply")
+            return str(last["reply"])
+        reply = await self._respond(chat, msg_id, content)
+        if reply != SUCCESS:
+            self.state.put(chat, LAST_REPLY, {"msg_id": msg_id, "reply": reply})
+        return reply
+
+    async def _respond(self, chat: str, msg_id: str, content: str) -> str:
+        word = content.strip().casefold()
+        running = self.running.get(chat)
+        if running:
+            return await self._join(chat, running, msg_id, word)
+        if self.state.get(chat, PENDING):
+            return self._deliver(chat, msg_id, word)
+        if word in MORE:
+            return self._next_page(chat, MORE[word])
+        if word in SOURCE:
+            return await self._sources(chat)
+        if word in HELP:
+            return text("wechat_help", HELP[word])
+        return await self._ask(chat, msg_id, content)
+
+    async def _ask(self, chat: str, msg_id: str, question: str) -> str:
+        running = Running(msg_id, asyncio.create_task(self._answer(chat, msg_id, question)))
+        self.running[chat] = running
+        running.task.add_done_callback(lambda _: self._done(chat, running))
+        return await self._join(chat, running, msg_id, "")
+
+    def _done(self, chat: str, running: Running) -> None:
+        if self.running.get(chat) is running:
+            del self.running[chat]
+
+    async def _join(self, chat: str, running: Running, msg_id: str, word: str) -> str:
+        """Wait for the reader's running answer within the budget; deliver it if it is ready."""
+        if not await finished(running.task, self.budget):
+            logger.info("wechat: answer not ready within %.3gs; kept for later", self.budget)
+            return SUCCESS if running.msg_id == msg_id else text("still_working")
+        return self._deliver(chat, msg_id, word)
+
+    async def _answer(self, chat: str, msg_id: str, question: str) -> None:
+        """Answer in a worker thread and keep the rendered reply (corpus text, not the question)."""
+        try:
+            answer = await asyncio.to_thread(self.service.ask, question, chat)
+        except QuestionError as exc:
+            self._keep(chat, msg_id, "en", [str(exc)])
+        except Exception as exc:
+            logger.error("wechat: answering failed: %s at %s", type(exc).__name__, where(exc))
+        else:
+            hint = [text("wechat_source_hint", answer.lang)] if answer.quotes else []
+            self._keep(chat, msg_id, answer.lang, plain_blocks(answer) + hint)
+
+    def _keep(self, chat: str, msg_id: str, lang: str, blocks: list[str]) -> None:
+        self.state.put(chat, PENDING, {"msg_id": msg_id, "lang": lang, "blocks": blocks})
+
+    def _deliver(self, chat: str, msg_id: str, word: str) -> str:
+        """The kept answer's first page (the rest for "更多"); it is delivered only once."""
+        pending = self.state.get(chat, PENDING)
+        if pending is None:  # answering failed, or a retry of this message took it a moment ago
+            last = self.state.get(chat, LAST_REPLY)
+            return str(last["reply"]) if last and last["msg_id"] == msg_id else SUCCESS
+        self.state.put(chat, PENDING, None)
+        late = pending["msg_id"] != msg_id and not is_keyword(word)
+        notice = [text("late_answer", pending["lang"])] if late else []
+        return self._show(chat, pending["lang"], notice + pending["blocks"])
+
+    def _show(self, chat: str, lang: str, blocks: list[str]) -> str:
+        pages = paginate(blocks, lambda n, total: text("more_hint", lang, n=n, total=total))
+        self.state.put(chat, PAGES, {"lang": lang, "pages": pages[1:]})
+        return pages[0]
+
+    def _next_page(self, chat: str, lang: str) -> str:
+        left = self.state.get(chat, PAGES)
+        if not left or not left["pages"]:
+            return text("no_more", lang)
+        self.state.put(chat, PAGES, {**left, "pages": left["pages"][1:]})
+        return str(left["pages"][0])
+
+    async def _sources(self, chat: str) -> str:
+        found = await asyncio.to_thread(self.service.sources, chat)
+        if found.message:
+            return found.message
+        return self._show(chat, found.lang, [plain_source(s, found.lang) for s in found.sources])
+
+
+class Webhook:
+    """The HTTP side: signatures, XML and safe mode around Conversations."""
+
+    def __init__(self, conversations: Conversations, token: str, safe: SafeMode | None) -> None:
+        self.conversations = conversations
+        self.token = token
+        self.safe = safe
+
+    def check(self, query: Mapping[str, str]) -> None:
+        given = query.get("signature", "")
+        check_signature(given, self.token, query.get("timestamp", ""), query.get("nonce", ""))
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """URL verification from the console: echo `echostr` when the request is signed."""
+        self.check(request.query)
+        return web.Response(text=request.query.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        self.check(request.query)
+        encrypted = request.query.get("encrypt_type") == "aes"
+        message = parse_message(self.fields(request.query, await request.read(), encrypted))
+        reply = await self.conversations.reply(message)
+        size = "success" if reply == SUCCESS else f"{utf8_len(reply)} bytes"
+        logger.info("wechat: %s message, reply %s", message.msg_type, size)
+        return self.response(message, reply, request.query, encrypted)
+
+    def fields(self, query: Mapping[str, str], body: bytes, encrypted: bool) -> dict[str, str]:
+        fields = parse_xml(body)
+        if not encrypted:
+            return fields
+        if self.safe is None:
+            raise WeChatRequestError(
+                "an encrypted message arrived but safe mode is off: "
+                "set ESSAYBOT_WECHAT_AES_KEY and ESSAYBOT_WECHAT_APPID"
+            )
+        stamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        return decrypt_request(
+            fields, self.safe, self.token, query.get("msg_signature", ""), stamp, nonce
+        )
+
+    def response(
+        self, message: Message, reply: str, query: Mapping[str, str], encrypted: bool
+    ) -> web.Response:
+        if reply == SUCCESS:
+            return web.Response(text=SUCCESS)
+        now = int(time.time())
+        xml = text_reply(message, reply, now)
+        if encrypted and self.safe:
+            xml = encrypted_reply(self.safe, self.token, xml, str(now), query.get("nonce", ""))
+        return web.Response(text=xml, content_type="application/xml")
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one error handler: a bad signature gets 403; any other bad request or failure gets
+    a log line and `success`: never a 500 or JSON, which WeChat shows the reader as an error."""
+    try:
+        return await handler(request)
+    except WeChatSignatureError:
+        logger.warning("wechat: %s refused: bad signature", request.method)
+        return web.Response(status=403, text="forbidden")
+    except WeChatRequestError as exc:
+        logger.warning("wechat: request refused: %s", exc)
+    except web.HTTPRequestEntityTooLarge:
+        logger.warning("wechat: request refused: body over %d bytes", MAX_BODY_BYTES)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        logger.error("wechat: request failed: %s at %s", type(exc).__name__, where(exc))
+    return web.Response(text=SUCCESS)
+
+
+def create_app(
+    conversations: Conversations, token: str, safe: SafeMode | None = None, path: str = "/wechat"
+) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[wechat_errors])
+    webhook = Webhook(conversations, token, safe)
+    path = "/" + path.lstrip("/")
+    app.router.add_get(path, webhook.verify)
+    app.router.add_post(path, webhook.receive)
+    return app
+
+
+class PathAccessLogger(AbstractAccessLogger):
+    """Access lines without the query string, which carries the reader's OpenID."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %.3fs", request.method, request.path, response.status, time)
+
+
+def warm_up(service: Service) -> None:
+    """Load the embedder now, so that the first reader's question is not spent loading it."""
+    started = time.perf_counter()
+    service.ask("warm up")
+    logger.info("wechat: warmed up in %.1fs", time.perf_counter() - started)
+
+
+def serve(
+    service: Service,
+    token: str,
+    safe: SafeMode | None,
+    *,
+    host: str,
+    port: int,
+    path: str,
+    budget: float,
+) -> None:
+    warm_up(service)
+    app = create_app(Conversations(service, budget), token, safe, path)
+    web.run_app(app, host=host, port=port, access_log_class=PathAccessLogger)
