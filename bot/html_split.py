@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.paging import pack
+
 LIMIT = 4096
-SEPARATOR = "\n\n"
 _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]", re.S)
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)")
 _SENTENCE_END = frozenset(".!?;。！？；\n")
@@ -29,16 +30,7 @@ def units(text: str) -> int:
 
 def split_messages(blocks: Iterable[str], limit: int = LIMIT) -> list[str]:
     """Messages of whole blocks joined by blank lines, each at most `limit` long."""
-    messages: list[str] = []
-    current = ""
-    for piece in (p for block in blocks for p in split_block(block, limit)):
-        joined = f"{current}{SEPARATOR}{piece}" if current else piece
-        if units(joined) <= limit:
-            current = joined
-        else:
-            messages.append(current)
-            current = piece
-    return [*messages, current] if current else messages
+    return pack((p for block in blocks for p in split_block(block, limit)), limit, units)
 
 
 def split_block(block: str, limit: int = LIMIT) -> list[str]:

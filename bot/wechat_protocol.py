@@ -28,6 +28,8 @@ from Crypto.Util.Padding import pad, unpad
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from bot import paging
+from bot.paging import SEPARATOR
 from index.errors import EssayBotError
 
 SUCCESS = "success"  # the reply that tells WeChat "received, nothing to show"
@@ -35,7 +37,6 @@ REPLY_LIMIT_BYTES = 2000  # WeChat cuts text replies at about 2048 bytes of UTF-
 TEXT, EVENT = "text", "event"
 NON_TEXT_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "link", "file"})
 AES_BLOCK = 32  # WeChat pads to 32 bytes, not to AES's own 16
-SEPARATOR = "\n\n"
 _SENTENCE_ENDS = frozenset("。！？；…!?;.\n")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -278,16 +279,7 @@ def split_text(text: str, budget: int) -> list[str]:
 def pack(blocks: list[str], budget: int) -> list[str]:
     """Blocks joined into pages of at most `budget` bytes, broken between blocks; a block too
     long for a page on its own is split (split_text)."""
-    pages: list[str] = []
-    page = ""
-    for piece in (p for block in blocks for p in split_text(block, budget)):
-        joined = page + SEPARATOR + piece if page else piece
-        if utf8_len(joined) <= budget:
-            page = joined
-        else:
-            pages.append(page)
-            page = piece
-    return [*pages, page] if page else pages
+    return paging.pack((p for block in blocks for p in split_text(block, budget)), budget, utf8_len)
 
 
 def paginate(
