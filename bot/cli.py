@@ -111,8 +111,9 @@ def index_build(
         s.corpus_dir, s.index_dir, create_embedder(s.embedder or DEFAULT_EMBEDDER), rebuild=rebuild
     )
     click.echo(
-        f"Indexed {report.essays} essays, {report.chunks} chunks: {report.embedded} embedded, "
-        f"{report.reused} reused, {report.removed} removed. ({s.index_dir})"
+        f"Indexed {report.essays} essays, {report.chunks} chunks ({report.units} vectors with "
+        f"their sentences): {report.embedded} embedded, {report.reused} reused, "
+        f"{report.removed} removed. ({s.index_dir})"
     )
 
 
