@@ -57,7 +57,7 @@ index_option = click.option(
 )
 embedder_option = click.option(
     "--embedder",
-    help="Embedder: use (default), e5, hash, st:PATH-OR-NAME, st:minilm "
+    help="Embedder: use+e5 (default), use, e5, hash, st:PATH-OR-NAME, st:minilm "
     "[env ESSAYBOT_EMBEDDER; when asking: the one the index was built with].",
 )
 
