@@ -58,7 +58,7 @@ index_option = click.option(
 )
 embedder_option = click.option(
     "--embedder",
-    help="Embedder: use (default), e5, hash, st:PATH-OR-NAME, st:minilm "
+    help="Embedder: use+e5 (default), use, e5, hash, st:PATH-OR-NAME, st:minilm "
     "[env ESSAYBOT_EMBEDDER; when asking: the one the index was built with].",
 )
 
@@ -112,8 +112,9 @@ def index_build(
         s.corpus_dir, s.index_dir, create_embedder(s.embedder or DEFAULT_EMBEDDER), rebuild=rebuild
     )
     click.echo(
-        f"Indexed {report.essays} essays, {report.chunks} chunks: {report.embedded} embedded, "
-        f"{report.reused} reused, {report.removed} removed. ({s.index_dir})"
+        f"Indexed {report.essays} essays, {report.chunks} chunks ({report.units} vectors with "
+        f"their sentences): {report.embedded} embedded, {report.reused} reused, "
+        f"{report.removed} removed. ({s.index_dir})"
     )
 
 

@@ -1,8 +1,11 @@
 """build_index: corpus directory in, a new index generation published atomically.
 
-Vectors of chunks that did not change are copied from the current index (matched by the
-content-derived chunk key, and only when it was built with the same embedder), so a
-rebuild embeds only what is new.
+Two granularities are embedded: the chunks (what a reader is shown) and the sentences inside
+them (what a question is matched against most precisely); a one-sentence chunk is both and is
+embedded once. Vectors of units that did not change are copied from the current index
+(matched by the content-derived key, and only when it was built with the same embedder), so
+a rebuild embeds only what is new. FAISS holds the language-centred vectors (index.fusion);
+SQLite keeps the raw ones for reuse and the language means for centring questions.
 """
 
 from __future__ import annotations
@@ -19,10 +22,17 @@ import numpy as np
 from tqdm import tqdm
 
 from index import layout, vectors
-from index.chunking import CHUNKER_VERSION, chunk_essay, split_paragraphs
+from index.chunking import (
+    CHUNKER_VERSION,
+    chunk_essay,
+    sentence_chunks,
+    sentence_owners,
+    split_paragraphs,
+)
 from index.corpus import load_corpus
-from index.embedders import Embedder
+from index.embedders import Embedder, part_slices
 from index.errors import EssayBotError
+from index.fusion import centre, language_means
 from index.models import Chunk, Essay
 from index.store import Store
 
@@ -35,6 +45,7 @@ class BuildReport:
     generation: Path
     essays: int
     chunks: int
+    units: int  # vectors: the chunks and the sentences that are not whole chunks
     embedded: int
     reused: int
     removed: int
@@ -59,19 +70,28 @@ def build_index(
     """Index every essay in corpus_dir into a new generation of index_dir and publish it."""
     essays = load_corpus(corpus_dir)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]
+    owners, units = _units(essays, chunks)
     with layout.build_lock(index_dir):
-        old_keys, cached = _previous(
-            index_dir, embedder, [c.key for c in chunks], reuse=not rebuild
-        )
-        matrix, embedded = _embed(chunks, cached, embedder, progress)
+        old_keys, cached = _previous(index_dir, embedder, [u.key for u in units], reuse=not rebuild)
+        matrix, embedded = _embed(units, cached, embedder, progress)
         generation = layout.new_generation(index_dir)
-        _write(generation, essays, chunks, matrix)
+        _write(generation, essays, chunks, owners)
+        _write_vectors(generation, units, matrix, part_slices(embedder))
         layout.write_manifest(generation, _manifest(embedder, essays, chunks))
         layout.publish(index_dir, generation)
     removed = len(old_keys - {c.key for c in chunks})
     return BuildReport(
-        generation, len(essays), len(chunks), embedded, len(chunks) - embedded, removed
+        generation, len(essays), len(chunks), len(units), embedded, len(units) - embedded, removed
     )
+
+
+def _units(essays: list[Essay], chunks: list[Chunk]) -> tuple[dict[int, int], list[Chunk]]:
+    """(sentence key -> chunk key, every unit to embed: the chunks, then the other sentences)."""
+    sentences = [s for essay in essays for s in sentence_chunks(essay)]
+    owners = sentence_owners(chunks, sentences)
+    chunk_keys = {c.key for c in chunks}
+    extra = {s.key: s for s in sentences if s.key not in chunk_keys and s.key in owners}
+    return owners, chunks + list(extra.values())
 
 
 def _previous(
@@ -118,17 +138,34 @@ def _embed(
     return matrix, len(missing)
 
 
-def _write(generation: Path, essays: list[Essay], chunks: list[Chunk], matrix: np.ndarray) -> None:
-    keys = np.array([c.key for c in chunks], dtype=np.int64)
+def _write(
+    generation: Path, essays: list[Essay], chunks: list[Chunk], owners: dict[int, int]
+) -> None:
     store = Store(generation / layout.DB_FILE, create=True)
     try:
         store.write_essays(essays)
         store.write_paragraphs(p for e in essays for p in split_paragraphs(e.id, e.body))
         store.write_chunks(chunks)
-        store.write_vectors(keys.tolist(), matrix)
+        store.write_sentences(owners)
     finally:
         store.close()
-    vectors.save(vectors.build(matrix, keys, matrix.shape[1]), generation / layout.FAISS_FILE)
+
+
+def _write_vectors(
+    generation: Path, units: list[Chunk], matrix: np.ndarray, slices: Sequence[slice]
+) -> None:
+    """Raw vectors and language means into SQLite; the centred vectors into FAISS."""
+    keys = np.array([u.key for u in units], dtype=np.int64)
+    langs = [u.lang for u in units]
+    means = language_means(matrix, langs)
+    store = Store(generation / layout.DB_FILE, create=True)
+    try:
+        store.write_vectors(keys.tolist(), matrix)
+        store.write_centres(means)
+    finally:
+        store.close()
+    centred = centre(matrix, langs, means, slices)
+    vectors.save(vectors.build(centred, keys, matrix.shape[1]), generation / layout.FAISS_FILE)
 
 
 def _manifest(embedder: Embedder, essays: list[Essay], chunks: list[Chunk]) -> layout.Manifest:

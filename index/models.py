@@ -53,5 +53,6 @@ class Hit:
 
     chunk: Chunk
     score: float
-    dense: float | None = None
+    dense: float | None = None  # the chunk's own similarity to the question
     keyword: float | None = None
+    sentence: float | None = None  # the similarity of its best sentence

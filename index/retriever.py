@@ -1,4 +1,11 @@
-"""Open a built index and search it: dense (FAISS) and keyword (SQLite FTS5) results, fused."""
+"""Open a built index and search it.
+
+search() ranks chunks by dense similarity only, with the question centred on its language's
+mean (index.fusion) so a question meets passages in either language on equal terms; a chunk
+scores its own similarity plus that of its best sentence. docs/retrieval.md says why keyword
+(BM25) ranking is not fused in: on this corpus it only ever pulled same-language passages up.
+keyword() stays available for callers that want it.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,16 @@ from pathlib import Path
 import faiss
 
 from index import layout, vectors
-from index.embedders import Embedder
+from index.embedders import Embedder, part_slices
 from index.errors import EmbedderMismatchError, EssayBotError
+from index.fusion import centre, chunk_scores
+from index.lang import detect_lang
 from index.models import Essay, Hit
 from index.store import Store
 
 logger = logging.getLogger(__name__)
 CANDIDATES = 50
-RRF_K = 60
+UNITS = 1000  # sentences and chunks scored per question; the whole index when it is smaller
 
 
 class Retriever:
@@ -36,27 +45,28 @@ class Retriever:
         self.store = Store(generation / layout.DB_FILE)
         self.essays: dict[str, Essay] = {e.id: e for e in self.store.essays()}
         self.faiss: faiss.Index = vectors.load(generation / layout.FAISS_FILE)
+        self.centres = self.store.centres()
+        self.owners = self.store.sentence_owners()
+        self.slices = part_slices(embedder)
 
     def close(self) -> None:
         self.store.close()
 
     def dense(self, question: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
-        query = self.embedder.embed_queries([question])[0]
-        return vectors.search(self.faiss, query, k)
+        """(unit key, similarity) best first: chunks and sentences, language-centred."""
+        query = self.embedder.embed_queries([question])
+        centred = centre(query, [detect_lang(question)], self.centres, self.slices)
+        return vectors.search(self.faiss, centred[0], k)
 
     def keyword(self, question: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
         return self.store.keyword_search(question, k)
 
     def search(self, question: str, k: int = 5) -> list[Hit]:
-        """The k best chunks by reciprocal-rank fusion of the dense and keyword rankings."""
-        dense, keyword = dict(self.dense(question)), dict(self.keyword(question))
-        fused: dict[int, float] = {}
-        for ranking in (dense, keyword):
-            for rank, key in enumerate(ranking):
-                fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
-        best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+        """The k best chunks, by their own similarity plus their best sentence's."""
+        scores = chunk_scores(dict(self.dense(question, UNITS)), self.owners)
+        best = sorted(scores, key=lambda key: sum(scores[key]), reverse=True)[:k]
         return [
-            Hit(chunk, fused[chunk.key], dense.get(chunk.key), keyword.get(chunk.key))
+            Hit(chunk, sum(scores[chunk.key]), scores[chunk.key][0], sentence=scores[chunk.key][1])
             for chunk in self.store.chunks(best)
         ]
 

@@ -1,13 +1,15 @@
-"""The index's SQLite file, through sqlite-utils: essays, paragraphs, chunks, keywords, vectors.
+"""The index's SQLite file, through sqlite-utils: essays, paragraphs, chunks, keywords, vectors,
+sentences (which chunk holds each sentence) and centres (the mean vector of each language).
 
-The chunk key is the primary key here and the id of the chunk's vector in FAISS.
+The chunk key is the primary key here and the id of the chunk's vector in FAISS; a sentence's
+vector is in FAISS under the sentence key.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from index.models import Chunk, Essay, Paragraph
 from index.tokenize import fts_query, keyword_tokens
 
 _CHUNK_COLUMNS = "key, essay_id, paragraph, start, end, text, lang"
+TABLES = {"essays", "paragraphs", "chunks", "vectors", "sentences", "centres"}
 
 
 class Store:
@@ -37,7 +40,7 @@ class Store:
 
     def _check(self) -> None:
         try:
-            missing = {"essays", "paragraphs", "chunks", "vectors"} - set(self.db.table_names())
+            missing = TABLES - set(self.db.table_names())
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(
                 f"{self.path} is not a readable SQLite file ({exc}). "
@@ -92,6 +95,19 @@ class Store:
         )
         self.db.table("vectors").insert_all(rows, pk="key", batch_size=1000)
 
+    def write_sentences(self, owners: Mapping[int, int]) -> None:
+        table = self.db.table("sentences")
+        table.create({"key": int, "chunk_key": int}, pk="key", if_not_exists=True)
+        table.insert_all({"key": key, "chunk_key": chunk} for key, chunk in owners.items())
+
+    def write_centres(self, means: Mapping[str, np.ndarray]) -> None:
+        table = self.db.table("centres")
+        table.create({"lang": str, "vector": bytes}, pk="lang", if_not_exists=True)
+        table.insert_all(
+            {"lang": lang, "vector": mean.astype(np.float32).tobytes()}
+            for lang, mean in means.items()
+        )
+
     # -- reading ----------------------------------------------------------------------------
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -135,6 +151,15 @@ class Store:
             ):
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
+
+    def sentence_owners(self) -> dict[int, int]:
+        """Sentence key -> key of the chunk that holds it."""
+        return dict(self._rows("select key, chunk_key from sentences"))
+
+    def centres(self) -> dict[str, np.ndarray]:
+        """Language -> mean passage vector, as the builder stored them."""
+        rows = self._rows("select lang, vector from centres")
+        return {lang: np.frombuffer(blob, dtype=np.float32) for lang, blob in rows}
 
     def keyword_search(self, text: str, k: int) -> list[tuple[int, float]]:
         """(key, bm25 score) best first; higher is better. No usable tokens: no hits."""

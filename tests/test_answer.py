@@ -15,9 +15,9 @@ BODY = "First <b>sentence</b> & more. Second one.\n\n钉钉 ONE 的教训并不�
 ESSAYS = {"e": Essay("e", "T & <i>", "en", BODY, "e.md")}
 
 
-def hit(start: int, end: int, dense: float = 0.8, text: str | None = None) -> Hit:
+def hit(start: int, end: int, score: float = 0.8, text: str | None = None) -> Hit:
     chunk = Chunk("e", 1, start, end, BODY[start:end] if text is None else text, "en", start + 1)
-    return Hit(chunk, 0.5, dense, None)
+    return Hit(chunk, score, score / 2, None)
 
 
 def test_quotes_are_exact_slices_with_citations():
@@ -39,7 +39,7 @@ def test_a_quote_that_does_not_match_its_essay_is_dropped():
 
 
 def test_weak_hits_give_not_found_with_closest_titles():
-    answer = compose("q", "zh", [hit(0, 29, dense=0.05)], ESSAYS, Policy())
+    answer = compose("q", "zh", [hit(0, 29, score=0.05)], ESSAYS, Policy())
     assert (answer.status, answer.quotes, answer.closest) == (NOT_FOUND, (), ("T & <i>",))
 
 

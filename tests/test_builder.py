@@ -31,9 +31,9 @@ def chunk_rows(index_dir: Path) -> list:
 def test_first_build_embeds_everything_and_second_embeds_nothing(corpus_copy, tmp_path):
     first = build(corpus_copy, tmp_path / "idx")
     assert first.essays == 10
-    assert first.embedded == first.chunks > 10
+    assert first.embedded == first.units > first.chunks > 10
     second = build(corpus_copy, tmp_path / "idx")
-    assert (second.embedded, second.reused, second.removed) == (0, first.chunks, 0)
+    assert (second.embedded, second.reused, second.removed) == (0, first.units, 0)
 
 
 def test_adding_an_essay_embeds_only_its_chunks(corpus_copy, tmp_path):
@@ -46,8 +46,9 @@ def test_adding_an_essay_embeds_only_its_chunks(corpus_copy, tmp_path):
     )
     second = build(corpus_copy, tmp_path / "idx")
     new_chunks = [c for c in chunk_rows(tmp_path / "idx") if c.essay_id == "new-essay"]
-    assert second.embedded == len(new_chunks) > 0
-    assert second.reused == first.chunks
+    assert len(new_chunks) == 2  # plus two vectors: the sentences of the two-sentence chunk
+    assert second.embedded == second.units - first.units == 4
+    assert second.reused == first.units
 
 
 def test_removing_an_essay_removes_its_rows(corpus_copy, tmp_path):
@@ -62,7 +63,7 @@ def test_removing_an_essay_removes_its_rows(corpus_copy, tmp_path):
 def test_rebuild_embeds_everything_again(corpus_copy, tmp_path):
     first = build(corpus_copy, tmp_path / "idx")
     again = build(corpus_copy, tmp_path / "idx", rebuild=True)
-    assert again.embedded == first.chunks
+    assert again.embedded == first.units
 
 
 def test_chunk_keys_are_stable_across_builds(corpus_copy, tmp_path):

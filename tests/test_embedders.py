@@ -164,15 +164,17 @@ def test_bad_specs(spec: str, kwargs: dict[str, str], message: str) -> None:
         create_embedder(spec, **kwargs)
 
 
-def test_default_is_use() -> None:
-    assert create_embedder(DEFAULT_EMBEDDER).id == "use"
+def test_default_is_use_and_e5_side_by_side() -> None:
+    default = create_embedder(DEFAULT_EMBEDDER)
+    assert default.id == "use+e5" and create_embedder(default.id).id == default.id
+    assert default.dim == 512 + 384
 
 
 def test_default_path_does_not_import_torch() -> None:
     code = """
         import sys
         from index.embedders import DEFAULT_EMBEDDER, create_embedder
-        assert create_embedder(DEFAULT_EMBEDDER).embed_queries(["hello"]).shape == (1, 512)
+        assert create_embedder(DEFAULT_EMBEDDER).embed_queries(["hello"]).shape == (1, 896)
         create_embedder("hash").embed_passages(["hello"])
         print(sorted(m for m in ("torch", "sentence_transformers") if m in sys.modules))
     """

@@ -238,7 +238,7 @@ async def test_html_special_characters_in_question_and_quotes_are_escaped(tg):
 
 
 async def test_a_long_answer_is_split_into_valid_messages(start_bot):
-    tg = await start_bot(policy=Policy(max_quotes=40, min_dense=0.0))
+    tg = await start_bot(policy=Policy(max_quotes=40, min_score=-10.0))
     replies = await tg.say(USER, "okapi walks and talks near the river, the zebra and the CFO")
     assert len(replies) >= 3
     shown = "".join(parse_html(r) for r in replies)
@@ -250,7 +250,7 @@ async def test_a_long_answer_is_split_into_valid_messages(start_bot):
 
 
 async def test_a_single_quote_longer_than_a_message_is_split_safely(start_bot):
-    tg = await start_bot(policy=Policy(max_quotes=1, min_dense=0.0))
+    tg = await start_bot(policy=Policy(max_quotes=1, min_score=-10.0))
     replies = await tg.say(USER, "okapi0 okapi1 walks talks near the river")
     assert len(replies) >= 2
     text = "".join(parse_html(r) for r in replies)

@@ -1,0 +1,157 @@
+"""Answer quality: cross-language retrieval with the real default embedder, abstention, and the
+quote invariant. No dev figure is asserted; the questions here are not dev questions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answer import ANSWERED, NOT_FOUND, Policy, answers, asks_for_number, has_number
+from bot.service import Service
+from index.builder import build_index
+from index.embedders import DEFAULT_EMBEDDER, create_embedder
+from index.fusion import centre, chunk_scores, language_means
+from index.models import Chunk, Hit
+from tests.conftest import CORPUS, DEV, make_service
+
+
+@pytest.fixture(scope="module")
+def default_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index_dir = tmp_path_factory.mktemp("default-index")
+    build_index(CORPUS, index_dir, create_embedder(DEFAULT_EMBEDDER), progress=False)
+    return index_dir
+
+
+@pytest.fixture
+def service(default_index: Path, tmp_path: Path) -> Service:
+    return make_service(default_index, tmp_path / "state.db", DEFAULT_EMBEDDER)
+
+
+@pytest.mark.parametrize(
+    ("question", "essay"),
+    [
+        ("Why did Amazon remove its internal AI usage leaderboard?", "dingtalk-one"),
+        ("How did Meta's staff react to the mouse and keyboard tracking?", "dingtalk-one"),
+        ("腾讯音乐股价一天跌了多少?", "stopping-disclosure"),
+        ("哔哩哔哩每个日活用户的广告收入是多少?", "ads-arpu"),
+    ],
+)
+def test_a_question_finds_the_essay_in_the_other_language(service, question, essay):
+    answer = service.ask(question)
+    assert answer.status == ANSWERED
+    assert answer.quotes[0].essay_id == essay
+
+
+@pytest.mark.parametrize(
+    "question", ["钉钉是哪一年成立的?", "How many people work at Tencent Music?"]
+)
+def test_a_question_the_essays_do_not_answer_gets_not_found(service, question):
+    answer = service.ask(question)
+    assert (answer.status, answer.quotes) == (NOT_FOUND, ())
+    assert answer.closest
+
+
+def test_every_quote_for_every_dev_question_is_a_verbatim_slice_of_one_paragraph(service):
+    essays = service.retriever.get().essays
+    store = service.retriever.get().store
+    for line in DEV.read_text(encoding="utf-8").splitlines():
+        for quote in service.ask(json.loads(line)["question"]).quotes:
+            assert essays[quote.essay_id].body[quote.start : quote.end] == quote.text
+            paragraph = store.paragraph(quote.essay_id, quote.paragraph)
+            assert paragraph and paragraph.start <= quote.start <= quote.end <= paragraph.end
+
+
+# ---------- abstention, pure ----------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many users does it have?", True),
+        ("how much did it cost", True),
+        ("In which year was it founded?", True),
+        ("抖音的广告收入是多少?", True),
+        ("它是哪一年发布的?", True),
+        ("什么时候上线", True),
+        ("Why did the stock fall?", False),
+        ("把这几个案例放一起看,结论是什么?", False),
+        ("What does the author expect next?", False),
+    ],
+)
+def test_asks_for_number(question, expected):
+    assert asks_for_number(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The stock dropped 24.65% in a day.", True),
+        ("用户规模增长了三倍。", True),
+        ("Ｈ１００", True),
+        ("一个方向看似正确的 AI 办公产品", False),
+        ("Storms might be coming for Nvidia.", False),
+    ],
+)
+def test_has_number(text, expected):
+    assert has_number(text) is expected
+
+
+def _hit(text: str, score: float) -> Hit:
+    return Hit(Chunk("e", 1, 0, len(text), text, "en", 1), score)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "score", "expected"),
+    [
+        ("why?", "Because.", 0.8, True),
+        ("why?", "Because.", 0.1, False),  # below the floor
+        ("how many?", "Many.", 0.8, False),  # asks for a number, the passage has none
+        ("how many?", "About 800mn.", 0.8, True),
+    ],
+)
+def test_answers(question, text, score, expected):
+    assert answers(question, [_hit(text, score)], Policy(min_score=0.3)) is expected
+
+
+def test_the_number_check_can_be_turned_off():
+    assert answers("how many?", [_hit("Many.", 0.8)], Policy(check_numbers=False))
+
+
+def test_no_hits_never_answer():
+    assert not answers("why?", [], Policy(min_score=-1.0))
+
+
+# ---------- fusion, pure ----------
+
+
+def test_centring_removes_the_shared_language_direction():
+    rng = np.random.default_rng(0)
+    zh_offset, en_offset = np.eye(8)[0] * 3, np.eye(8)[1] * 3
+    rows = np.vstack([rng.normal(size=(5, 8)) + zh_offset, rng.normal(size=(5, 8)) + en_offset])
+    langs = ["zh"] * 5 + ["en"] * 5
+    means = language_means(rows, langs)
+    centred = centre(rows, langs, means, [slice(0, 4), slice(4, 8)])
+    assert np.allclose(np.linalg.norm(centred, axis=1), 1.0, atol=1e-5)
+    assert abs(centred[:5, 0].mean()) < 0.2 and abs(centred[5:, 1].mean()) < 0.2
+
+
+def test_an_unknown_language_is_centred_on_the_overall_mean():
+    rows = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    means = language_means(rows, ["zh", "en"])
+    out = centre(np.array([[1.5, 0.5]], dtype=np.float32), ["fr"], means, [slice(0, 2)])
+    assert np.allclose(out, [[1.0, 0.0]])  # (1.5, 0.5) minus the mean of both rows, (0.5, 0.5)
+
+
+def test_a_chunk_scores_itself_and_its_best_sentence():
+    # chunk 10 holds sentences 11 and 12; chunk 20 is one sentence (it owns itself)
+    owners = {11: 10, 12: 10, 20: 20}
+    scores = chunk_scores({10: 0.5, 11: 0.2, 12: 0.7, 20: 0.6}, owners)
+    assert scores == {10: (0.5, 0.7), 20: (0.6, 0.6)}
+
+
+def test_a_chunk_only_its_sentence_reached_gets_the_lowest_seen_score():
+    scores = chunk_scores({11: 0.9, 20: 0.1}, {11: 10, 20: 20})
+    assert scores[10] == (0.1, 0.9)
