@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bot.answer import ANSWERED
 from index.corpus import load_corpus
-from tests.conftest import ROOT, make_service
+from tests.conftest import make_service
+from tests.paths import ROOT
 
 RUNS = 20
 EXTRA = "---\nid: extra\ntitle: Extra essay\nlang: en\n---\nA sentence about zebras. Another one.\n"
