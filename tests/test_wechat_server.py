@@ -242,7 +242,7 @@ BOMB = (
         ('{"msg": "secret-zebra"}', "malformed or unsafe XML"),
         (text_xml("secret-zebra", 1).replace("<MsgId>1</MsgId>", ""), "without MsgId"),
         (text_xml("secret-zebra", 1).replace("text", "hologram"), "unknown MsgType"),
-        ("<xml>" + "<Content>secret-zebra</Content>" * 3000 + "</xml>", f"over {MAX_BODY_BYTES}"),
+        ("<xml>" + "<Content>secret-zebra</Content>" * 40_000 + "</xml>", f"over {MAX_BODY_BYTES}"),
     ],
     ids=["xml-bomb", "malformed", "empty", "json", "missing-field", "unknown-type", "oversize"],
 )
