@@ -33,9 +33,11 @@ class CountingService(Service):
         self.asked = 0
         self.gate = threading.Event()
         self.gate.set()
+        self._count = threading.Lock()
 
     def ask(self, question, chat=None):
-        self.asked += 1
+        with self._count:
+            self.asked += 1
         self.gate.wait(timeout=120)
         return super().ask(question, chat)
 
