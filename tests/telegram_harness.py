@@ -88,10 +88,10 @@ class Harness:
         await self.app.stop()
         await self.app.shutdown()
 
-    async def send(self, update: dict[str, Any]) -> None:
+    async def send(self, update: dict[str, Any], timeout: float = 60) -> None:
         """Deliver an update and wait until every handler has finished with it."""
         update_id = await self.fake.push(update)
-        await asyncio.wait_for(self._event(update_id).wait(), 60)
+        await asyncio.wait_for(self._event(update_id).wait(), timeout)
 
     async def say(self, chat_id: int, text: str, **extra: Any) -> list[str]:
         """Send a message; the texts the bot sent to that chat in response."""
