@@ -20,7 +20,7 @@ from bot.telegram_bot import TelegramBot, build_application
 from index.builder import build_index
 from index.embedders import create_embedder
 from index.retriever import LiveRetriever
-from tests.fake_telegram import TOKEN, FakeTelegram, parse_html
+from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram, parse_html
 from tests.paths import CORPUS
 
 ADMIN = 7001
@@ -124,3 +124,15 @@ def assert_all_valid(fake: FakeTelegram) -> None:
         if call.method in ("sendMessage", "editMessageText"):
             assert len(parse_html(call.params["text"])) <= 4096
             assert units(call.params["text"]) <= 4096
+
+
+def button_press(fake: FakeTelegram, chat_id: int, data: str) -> dict[str, Any]:
+    """A press of the inline button with `data` under one of the bot's messages."""
+    bot_message = {
+        "message_id": 99,
+        "date": 0,
+        "chat": {"id": chat_id, "type": "private", "first_name": "Reader"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Essay Bot"},
+        "text": "answer",
+    }
+    return fake.callback(chat_id, data, bot_message)

@@ -16,8 +16,8 @@ from bot import wechat_protocol as wx
 from bot.state import chat_key
 from bot.telegram_bot import check_secret
 from index.errors import EssayBotError
-from tests.fake_telegram import BOT_ID, DROP, TOKEN
-from tests.telegram_harness import ADMIN, GROUP, USER
+from tests.fake_telegram import DROP, TOKEN
+from tests.telegram_harness import ADMIN, GROUP, USER, button_press
 from tests.wechat_harness import APPID, KEY, READER, CountingService, event_xml, settled
 from tests.wechat_harness import TOKEN as WX_TOKEN
 
@@ -50,17 +50,6 @@ def rows_about(state: Path, chat: str) -> int:
 # ---------- Telegram ----------
 
 
-def button_press(tg, data: str) -> dict:
-    bot_message = {
-        "message_id": 99,
-        "date": 0,
-        "chat": {"id": USER, "type": "private", "first_name": "Reader"},
-        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Essay Bot"},
-        "text": "answer",
-    }
-    return tg.fake.callback(USER, data, bot_message)
-
-
 async def telegram_conversation(tg) -> None:
     """Commands, questions, sources, the button, a group, admin refusal, a failing reindex,
     Bot API faults, a failing update, the rate limit, and /forget."""
@@ -68,7 +57,7 @@ async def telegram_conversation(tg) -> None:
         await tg.say(USER, command)
     await tg.say(USER, f"Good CFOs are very good at numbers {PRIVATE[0]}")
     data = tg.fake.sent(USER)[-1].params["reply_markup"]["inline_keyboard"][0][0]
-    await tg.send(button_press(tg, data["callback_data"]))
+    await tg.send(button_press(tg.fake, USER, data["callback_data"]))
     for command in ("/source", "/source 1", "/source 9", "/reindex"):
         await tg.say(USER, command)
     await tg.say(ADMIN, "/reindex")

@@ -47,6 +47,7 @@ from tests.telegram_harness import (
     USER,
     add_essay,
     assert_all_valid,
+    button_press,
     tg_service,
 )
 
@@ -148,21 +149,14 @@ async def test_sources_button_shows_the_citations(tg):
     await tg.say(USER, "Good CFOs are very good at numbers")
     answer_message = tg.fake.sent(USER)[-1]
     data = answer_message.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    bot_message = {
-        "message_id": 99,
-        "date": 0,
-        "chat": {"id": USER, "type": "private", "first_name": "Reader"},
-        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Essay Bot"},
-        "text": "answer",
-    }
     before = len(tg.fake.sent(USER))
-    await tg.send(tg.fake.callback(USER, data, bot_message))
+    await tg.send(button_press(tg.fake, USER, data))
     (sources,) = tg.fake.texts(USER)[before:]
     assert "<b><u>Good CFOs are very good at numbers" in sources
     assert "Why CFOs may not be good CEOs" in sources and "paragraph" in sources
     assert tg.fake.sent(method="answerCallbackQuery")
     await tg.say(USER, "Mixue founders will stay as co-chairman")
-    await tg.send(tg.fake.callback(USER, data, bot_message))
+    await tg.send(button_press(tg.fake, USER, data))
     stale = tg.fake.sent(method="answerCallbackQuery")[-1].params
     assert stale["show_alert"] == "true" and "latest answer" in stale["text"]
     assert_all_valid(tg.fake)
