@@ -110,9 +110,11 @@ class _DropInvalidToken(logging.Filter):
 
 
 def quiet_logs() -> None:
-    """httpx logs every request URL at INFO, and the URL holds the token: keep them out."""
+    """httpx logs every request URL at INFO, and the URL holds the token: keep them out.
+    python-telegram-bot logs the token and every update's text at DEBUG: never below INFO."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)
     ptb = logging.getLogger("telegram.ext")
     if not any(isinstance(f, _DropInvalidToken) for f in ptb.filters):
         ptb.addFilter(_DropInvalidToken())

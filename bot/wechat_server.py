@@ -46,7 +46,9 @@ from bot.wechat_protocol import (
 from index.errors import QuestionError
 
 logger = logging.getLogger(__name__)
-MAX_BODY_BYTES = 64 * 1024
+# Room for a 100 000-character message (CJK, base64-encrypted in safe mode), so that an overlong
+# question gets the polite "too long" reply; parsing this much XML takes milliseconds.
+MAX_BODY_BYTES = 1024 * 1024
 MORE = {"更多": "zh", "继续": "zh", "more": "en", "/more": "en"}
 SOURCE = {"来源": "zh", "出处": "zh", "source": "en", "/source": "en"}
 HELP = {"帮助": "zh", "help": "en", "/help": "en"}

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.answer import Policy
 from bot.service import Service
 from bot.state import StateStore
+from bot.wechat_server import Conversations, PathAccessLogger, create_app
 from index.builder import build_index
 from index.embedders import create_embedder
 from index.retriever import LiveRetriever
-
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
-DEV = ROOT / "tests" / "data" / "dev.jsonl"
+from tests.fake_telegram import FakeTelegram
+from tests.paths import CORPUS
+from tests.telegram_harness import Harness, build_tg_index, start_harness, tg_service
+from tests.wechat_harness import TOKEN as WX_TOKEN
+from tests.wechat_harness import CountingService, WeChat
 
 
 @pytest.fixture
@@ -55,3 +61,70 @@ def hash_service(hash_index: Path, tmp_path: Path) -> Service:
 @pytest.fixture
 def use_service(use_index: Path, tmp_path: Path) -> Service:
     return make_service(use_index, tmp_path / "state.db", "use")
+
+
+# ---------- Telegram: the fake Bot API server and the bot polling it ----------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="module")
+def tg_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus plus an essay full of HTML special characters (built once a module)."""
+    return build_tg_index(tmp_path_factory.mktemp("tg"))
+
+
+@pytest.fixture
+async def start_bot(fake, tg_index, tmp_path) -> AsyncIterator[Callable[..., Any]]:
+    """start_bot(index_dir=..., reindex=..., rate=..., policy=...) -> a running Harness."""
+    running: list[Harness] = []
+
+    async def start(
+        index_dir: Path = tg_index,
+        reindex: Callable[[], Any] | None = None,
+        rate: int = 100,
+        policy: Policy | None = None,
+    ) -> Harness:
+        service = tg_service(index_dir, tmp_path / "state.db", policy)
+        running.append(await start_harness(fake, service, reindex, rate))
+        return running[-1]
+
+    yield start
+    for harness in running:
+        await harness.stop()
+
+
+@pytest.fixture
+async def tg(start_bot) -> Harness:
+    return await start_bot()
+
+
+# ---------- WeChat: the webhook on 127.0.0.1 and WeChat's side of it ----------
+
+
+@pytest.fixture
+async def start_wechat() -> AsyncIterator[Callable[..., Any]]:
+    """start_wechat(service, safe=None, budget=120) -> (WeChat, Conversations), the webhook
+    listening on 127.0.0.1."""
+    clients: list[TestClient] = []
+    services: list[CountingService] = []
+
+    async def start(service, safe=None, budget=120.0):
+        conversations = Conversations(service, budget)
+        server = TestServer(create_app(conversations, WX_TOKEN, safe), host="127.0.0.1")
+        await server.start_server(access_log_class=PathAccessLogger)
+        clients.append(TestClient(server))
+        if isinstance(service, CountingService):
+            services.append(service)
+        return WeChat(clients[-1], safe), conversations
+
+    yield start
+    for service in services:
+        service.gate.set()
+    for client in clients:
+        await client.close()

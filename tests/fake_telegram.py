@@ -4,7 +4,8 @@ The real python-telegram-bot Application talks to it over HTTP through its `base
 It serves queued updates through long-polling getUpdates (honouring `offset`), records every
 call, checks what Telegram checks (the token, HTML entities, the 4096-character limit, the
 64-byte callback data), and can be told to fail the next calls of a method with a 429
-(`retry_after`) or a 5xx.
+(`retry_after`), a 5xx, a dropped connection (DROP) or no answer until the client gives up
+(STALL). A failed call is recorded with its status and has no effect.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "scope", "allowed_updates", "reply_parameters"}
     | {"link_preview_options", "entities"}
 )
+DROP = 0  # close the connection without an answer
+STALL = -1  # answer nothing until the client times out and hangs up
+STALL_LIMIT = 60.0  # seconds a stalled call waits for the client at most
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@\w+)?")
 _MENTION = re.compile(r"@\w{5,}")
 
@@ -108,6 +112,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  # when the server answered
 
 
 @dataclass
@@ -126,6 +131,7 @@ class FakeTelegram:
         self._ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._closing = False
+        self._confirmed = 0
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -153,7 +159,8 @@ class FakeTelegram:
     # -- what a test does --------------------------------------------------------------------
 
     def fail_next(self, method: str, status: int, retry_after: int | None = None) -> None:
-        """The next call of `method` fails with `status` (429: with `retry_after` seconds)."""
+        """The next call of `method` fails with `status` (429: with `retry_after` seconds;
+        DROP: the connection closed; STALL: no answer until the client gives up)."""
         self.faults.setdefault(method, []).append((status, retry_after))
 
     async def push(self, update: dict[str, Any]) -> int:
@@ -234,15 +241,24 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = _decode(dict(await request.post()))
-        status, body = await self._answer(method, params)
-        self.calls.append(Call(method, params, status))
-        await self._notify()
+        fault = self.faults[method].pop(0) if self.faults.get(method) else None
+        if fault and fault[0] in (DROP, STALL):
+            await self._record(Call(method, params, fault[0]))
+            await _hang_up(request, fault[0])
+            return web.Response(status=504)  # never reaches the client
+        status, body = await self._answer(method, params, fault)
+        await self._record(Call(method, params, status))
         return web.json_response(body, status=status)
 
-    async def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if self.faults.get(method):
-            status, retry_after = self.faults[method].pop(0)
-            return status, _failure(status, retry_after)
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        await self._notify()
+
+    async def _answer(
+        self, method: str, params: dict[str, Any], fault: tuple[int, int | None] | None
+    ) -> tuple[int, dict[str, Any]]:
+        if fault:
+            return fault[0], _failure(*fault)
         handler = getattr(self, f"_api_{method.lower()}", None)
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -263,7 +279,8 @@ class FakeTelegram:
         }
 
     async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(params.get("offset") or 0)
+        # As Telegram: an offset confirms every update before it, and those are gone for good.
+        self._confirmed = offset = max(self._confirmed, int(params.get("offset") or 0))
         timeout = float(params.get("timeout") or 0)
         pending = lambda: [u for u in self.updates if u["update_id"] >= offset]  # noqa: E731
         if not pending() and timeout and not self._closing:
@@ -363,6 +380,15 @@ def _decode(form: dict[str, Any]) -> dict[str, Any]:
         else:
             params[key] = value
     return params
+
+
+async def _hang_up(request: web.Request, how: int) -> None:
+    """DROP: close the connection at once; STALL: wait until the client closes it."""
+    if how == DROP and request.transport is not None:
+        request.transport.close()
+    deadline = time.monotonic() + STALL_LIMIT
+    while request.transport is not None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def _error(status: int, description: str) -> web.Response:

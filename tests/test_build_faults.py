@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bot.answer import ANSWERED
 from index.corpus import load_corpus
-from tests.conftest import ROOT, make_service
+from tests.conftest import make_service
+from tests.paths import ROOT
 
 RUNS = 20
 EXTRA = "---\nid: extra\ntitle: Extra essay\nlang: en\n---\nA sentence about zebras. Another one.\n"
@@ -56,7 +57,7 @@ def killed_build(corpus: Path, index_dir: Path, after: float) -> bool:
     return running
 
 
-def test_sigkill_during_build_never_breaks_the_index(corpus_copy, tmp_path):
+def test_sigkill_during_build_never_breaks_the_index(corpus_copy, tmp_path, capsys):
     index_dir = tmp_path / "idx"
     duration = timed_build(corpus_copy, index_dir)
     rng = random.Random(20261128)
@@ -70,6 +71,8 @@ def test_sigkill_during_build_never_breaks_the_index(corpus_copy, tmp_path):
         assert answer.status == ANSWERED, f"run {run}: the index no longer answers"
         assert answer.quotes[0].essay_id == "cfo-ceo"
     assert kills >= RUNS // 2, "too few builds were killed mid-way for the test to mean much"
+    with capsys.disabled():
+        print(f"\n{kills} of {RUNS} builds SIGKILLed mid-way; the index answered after every run")
     timed_build(corpus_copy, index_dir)
     final = make_service(index_dir, tmp_path / "final.db", "hash")
     assert {e.id for e in final.essays()} == {e.id for e in load_corpus(corpus_copy)}

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.corpus import load_corpus
-from tests.conftest import CORPUS, ROOT
+from tests.paths import CORPUS, ROOT
 
 BODIES = {e.id: e.body for e in load_corpus(CORPUS)}
 NASTY = st.sampled_from(

@@ -17,21 +17,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import Update
-from telegram.ext import Application, TypeHandler
 
 from bot.answer import Policy
 from bot.html_split import split_block, split_messages, units
-from bot.service import Service
-from bot.state import StateStore
 from bot.telegram_bot import (
     COMMANDS,
     TelegramBot,
@@ -42,138 +36,20 @@ from bot.telegram_bot import (
 )
 from index.builder import build_index
 from index.embedders import create_embedder
-from index.retriever import LiveRetriever
-from tests.conftest import CORPUS, ROOT
-from tests.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, FakeTelegram, parse_html
-
-ADMIN = 7001
-USER = 7002
-GROUP = -100123
-SPECIAL = 'Zebra quotes say x < y && y > z, and "<b>bold</b>" is not markup here'
-LONG_WORDS = " ".join(f"okapi{i % 50} walks & talks <near> the river" for i in range(400))
-TEST_ESSAY = f"""---
-id: tg-test
-title: 'Tags & <i>markup</i> "test"'
-lang: en
----
-{SPECIAL}; the zebra & the okapi agree.
-
-{LONG_WORDS}
-"""
-NEW_ESSAY = """---
-id: tg-new
-title: "Narwhal notes"
-lang: en
----
-Narwhals keep their tusks polished for the annual quokka parade.
-"""
-
-
-def add_essay(corpus: Path, name: str, text: str) -> None:
-    (corpus / name).write_text(text, encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def tg_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled corpus plus an essay full of HTML special characters and one very long
-    sentence, indexed with the deterministic test embedder."""
-    root = tmp_path_factory.mktemp("tg")
-    shutil.copytree(CORPUS, root / "corpus")
-    add_essay(root / "corpus", "99-tg-test.md", TEST_ESSAY)
-    build_index(root / "corpus", root / "index", create_embedder("hash"), progress=False)
-    return root / "index"
-
-
-class Harness:
-    """A running Application polling the fake server, and a way to wait for each update to
-    be fully handled (a last handler group records it, through the public handler API)."""
-
-    def __init__(self, fake: FakeTelegram, bot: TelegramBot, app: Application) -> None:
-        self.fake, self.bot, self.app = fake, bot, app
-        self._done: dict[int, asyncio.Event] = {}
-        app.add_handler(TypeHandler(Update, self._record), group=99)
-
-    async def _record(self, update: Update, context: Any) -> None:
-        self._event(update.update_id).set()
-
-    def _event(self, update_id: int) -> asyncio.Event:
-        return self._done.setdefault(update_id, asyncio.Event())
-
-    async def start(self) -> None:
-        await self.app.initialize()
-        assert self.app.post_init is not None
-        await self.app.post_init(self.app)
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(timeout=1)
-        await self.app.start()
-
-    async def stop(self) -> None:
-        assert self.app.updater is not None
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.shutdown()
-
-    async def send(self, update: dict[str, Any]) -> None:
-        """Deliver an update and wait until every handler has finished with it."""
-        update_id = await self.fake.push(update)
-        await asyncio.wait_for(self._event(update_id).wait(), 60)
-
-    async def say(self, chat_id: int, text: str, **extra: Any) -> list[str]:
-        """Send a message; the texts the bot sent to that chat in response."""
-        before = len(self.fake.sent(chat_id))
-        await self.send(self.fake.message(chat_id, text, **extra))
-        return [c.params["text"] for c in self.fake.sent(chat_id)[before:]]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram().start()
-    yield server
-    await server.stop()
-
-
-def make_service(index_dir: Path, state_path: Path, policy: Policy | None = None) -> Service:
-    retriever = LiveRetriever(index_dir, create_embedder("hash"))
-    return Service(retriever, StateStore(state_path, ttl_seconds=3600), policy)
-
-
-@pytest.fixture
-async def start_bot(fake, tg_index, tmp_path) -> AsyncIterator[Callable[..., Any]]:
-    """start_bot(index_dir=..., reindex=..., rate=..., policy=...) -> a running Harness."""
-    running: list[Harness] = []
-
-    async def start(
-        index_dir: Path = tg_index,
-        reindex: Callable[[], Any] | None = None,
-        rate: int = 100,
-        policy: Policy | None = None,
-    ) -> Harness:
-        service = make_service(index_dir, tmp_path / "state.db", policy)
-        bot = TelegramBot(service, reindex or (lambda: None), frozenset({ADMIN}), rate)
-        harness = Harness(fake, bot, build_application(bot, TOKEN, fake.base_url))
-        await harness.start()
-        running.append(harness)
-        return harness
-
-    yield start
-    for harness in running:
-        await harness.stop()
-
-
-@pytest.fixture
-async def tg(start_bot) -> Harness:
-    return await start_bot()
-
-
-def assert_all_valid(fake: FakeTelegram) -> None:
-    """Every message the bot sent or edited is Telegram-valid HTML under 4096 characters
-    (the fake refuses anything else with a 400, which would show up here)."""
-    for call in fake.calls:
-        assert call.status in (200, 429) or call.method == "sendChatAction", call
-        if call.method in ("sendMessage", "editMessageText"):
-            assert len(parse_html(call.params["text"])) <= 4096
-            assert units(call.params["text"]) <= 4096
-
+from tests.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, parse_html
+from tests.paths import CORPUS, ROOT
+from tests.telegram_harness import (
+    ADMIN,
+    GROUP,
+    LONG_WORDS,
+    NEW_ESSAY,
+    SPECIAL,
+    USER,
+    add_essay,
+    assert_all_valid,
+    button_press,
+    tg_service,
+)
 
 # ---------- commands ----------
 
@@ -273,21 +149,14 @@ async def test_sources_button_shows_the_citations(tg):
     await tg.say(USER, "Good CFOs are very good at numbers")
     answer_message = tg.fake.sent(USER)[-1]
     data = answer_message.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    bot_message = {
-        "message_id": 99,
-        "date": 0,
-        "chat": {"id": USER, "type": "private", "first_name": "Reader"},
-        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Essay Bot"},
-        "text": "answer",
-    }
     before = len(tg.fake.sent(USER))
-    await tg.send(tg.fake.callback(USER, data, bot_message))
+    await tg.send(button_press(tg.fake, USER, data))
     (sources,) = tg.fake.texts(USER)[before:]
     assert "<b><u>Good CFOs are very good at numbers" in sources
     assert "Why CFOs may not be good CEOs" in sources and "paragraph" in sources
     assert tg.fake.sent(method="answerCallbackQuery")
     await tg.say(USER, "Mixue founders will stay as co-chairman")
-    await tg.send(tg.fake.callback(USER, data, bot_message))
+    await tg.send(button_press(tg.fake, USER, data))
     stale = tg.fake.sent(method="answerCallbackQuery")[-1].params
     assert stale["show_alert"] == "true" and "latest answer" in stale["text"]
     assert_all_valid(tg.fake)
@@ -486,7 +355,7 @@ def free_port() -> int:
 
 
 async def test_webhook_refuses_requests_without_the_secret_token(fake, tg_index, tmp_path):
-    bot = TelegramBot(make_service(tg_index, tmp_path / "state.db"), lambda: None)
+    bot = TelegramBot(tg_service(tg_index, tmp_path / "state.db"), lambda: None)
     app = build_application(bot, TOKEN, fake.base_url)
     port, secret = free_port(), check_secret("s3cret-Token_1")
     await app.initialize()

@@ -3,149 +3,35 @@ requests signed (in safe mode also encrypted) as WeChat signs them, the real Ser
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 import sqlite3
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot import wechat_protocol as wx
 from bot.answer import Policy
 from bot.messages import text
 from bot.render import plain_blocks
-from bot.service import Service
-from bot.wechat_server import MAX_BODY_BYTES, Conversations, PathAccessLogger, create_app
-
-TOKEN = "essaybot-test-token"
-ACCOUNT, READER = "gh_essaybot", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
-KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
-APPID = "wx49f0ab532d5d035a"
-ZH_QUESTION = "钉钉 ONE 看见了什么,又没看见什么?"
-EN_QUESTION = "What are good CFOs very good at?"
-
-
-class CountingService(Service):
-    """The real Service, counting the questions it answers; while `gate` is clear, answering
-    waits for it (a deliberately slow answer, with no clock involved)."""
-
-    def __init__(self, base: Service, policy: Policy | None = None) -> None:
-        super().__init__(base.retriever, base.state, policy or base.policy, base.max_chars)
-        self.asked = 0
-        self.gate = threading.Event()
-        self.gate.set()
-
-    def ask(self, question, chat=None):
-        self.asked += 1
-        self.gate.wait(timeout=120)
-        return super().ask(question, chat)
-
-
-def text_xml(content: str, msg_id: int | str, user: str = READER) -> str:
-    """A text message as WeChat posts it (CDATA and all)."""
-    return (
-        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-        f"<FromUserName><![CDATA[{user}]]></FromUserName>"
-        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
-    )
-
-
-def event_xml(kind: str, event: str = "", user: str = READER) -> str:
-    return (
-        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-        f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>1</CreateTime>"
-        f"<MsgType><![CDATA[{kind}]]></MsgType><Event><![CDATA[{event}]]></Event>"
-        f"<PicUrl><![CDATA[http://mmbiz.example/x.jpg]]></PicUrl><MsgId>77</MsgId></xml>"
-    )
-
-
-class WeChat:
-    """WeChat's side of the webhook: signs, (encrypts,) posts, and reads the passive reply."""
-
-    def __init__(self, client: TestClient, safe: wx.SafeMode | None = None) -> None:
-        self.client = client
-        self.safe = safe
-
-    def query(self, token: str = TOKEN, **extra: str) -> dict[str, str]:
-        stamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
-        signature = wx.signature(token, stamp, nonce)
-        return {"signature": signature, "timestamp": stamp, "nonce": nonce, **extra}
-
-    async def post(self, body: str | bytes, query: dict[str, str] | None = None) -> str:
-        response = await self.client.post("/wechat", data=body, params=query or self.query())
-        assert response.status == 200
-        assert "json" not in response.content_type
-        return await response.text()
-
-    async def send(self, xml: str) -> str:
-        """Post one message; the reply's Content, or "success"."""
-        if self.safe is None:
-            return self.content(await self.post(xml.encode("utf-8"), self.query(openid=READER)))
-        return self.content(await self.post_encrypted(xml))
-
-    async def post_encrypted(self, xml: str) -> str:
-        query = self.query(openid=READER, encrypt_type="aes")
-        encrypted = self.safe.encrypt(xml)
-        query["msg_signature"] = wx.signature(TOKEN, query["timestamp"], query["nonce"], encrypted)
-        envelope = f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-        envelope += f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
-        return await self.post(envelope, query)
-
-    def content(self, body: str) -> str:
-        if body == wx.SUCCESS:
-            return body
-        fields = wx.parse_xml(body.encode("utf-8"))
-        if self.safe is not None:
-            stamp, nonce = fields["TimeStamp"], fields["Nonce"]
-            assert fields["MsgSignature"] == wx.signature(TOKEN, stamp, nonce, fields["Encrypt"])
-            fields = wx.parse_xml(self.safe.decrypt(fields["Encrypt"]))
-        assert (fields["ToUserName"], fields["FromUserName"]) == (READER, ACCOUNT)
-        assert fields["MsgType"] == "text"
-        assert wx.utf8_len(fields["Content"]) <= 2048
-        return fields["Content"]
-
-    async def ask(self, content: str, msg_id: int | str) -> str:
-        return await self.send(text_xml(content, msg_id))
-
-
-@pytest.fixture
-async def start():
-    """start(service, ...) -> (WeChat, Conversations) with the webhook listening on 127.0.0.1."""
-    clients: list[TestClient] = []
-    services: list[CountingService] = []
-
-    async def _start(service, safe=None, budget=120.0):
-        conversations = Conversations(service, budget)
-        server = TestServer(create_app(conversations, TOKEN, safe), host="127.0.0.1")
-        await server.start_server(access_log_class=PathAccessLogger)
-        clients.append(TestClient(server))
-        if isinstance(service, CountingService):
-            services.append(service)
-        return WeChat(clients[-1], safe), conversations
-
-    yield _start
-    for service in services:
-        service.gate.set()
-    for client in clients:
-        await client.close()
-
-
-async def settled(conversations: Conversations) -> None:
-    """Wait until no answer is being computed (bounded by the test timeout, not a clock)."""
-    while conversations.running:
-        await asyncio.sleep(0.01)
-
+from bot.wechat_server import MAX_BODY_BYTES
+from tests.wechat_harness import (
+    ACCOUNT,
+    APPID,
+    EN_QUESTION,
+    KEY,
+    READER,
+    ZH_QUESTION,
+    CountingService,
+    event_xml,
+    settled,
+    text_xml,
+)
 
 # ---------- URL verification and signatures ----------
 
 
-async def test_verification_echoes_echostr_when_signed(start, hash_service):
-    wechat, _ = await start(hash_service)
+async def test_verification_echoes_echostr_when_signed(start_wechat, hash_service):
+    wechat, _ = await start_wechat(hash_service)
     response = await wechat.client.get("/wechat", params=wechat.query(echostr="5839207461"))
     assert response.status == 200
     assert await response.text() == "5839207461"
@@ -166,9 +52,9 @@ def _unsigned(q):
     ids=["missing", "zeros", "other-nonce", "other-timestamp"],
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
-async def test_bad_signature_gets_403_and_no_answer(start, hash_service, spoil, method):
+async def test_bad_signature_gets_403_and_no_answer(start_wechat, hash_service, spoil, method):
     service = CountingService(hash_service)
-    wechat, _ = await start(service)
+    wechat, _ = await start_wechat(service)
     query = spoil(wechat.query(echostr="42", openid=READER))
     body = text_xml(EN_QUESTION, 1) if method == "POST" else None
     response = await wechat.client.request(method, "/wechat", params=query, data=body)
@@ -177,8 +63,8 @@ async def test_bad_signature_gets_403_and_no_answer(start, hash_service, spoil, 
     assert service.asked == 0
 
 
-async def test_signature_with_another_token_gets_403(start, hash_service):
-    wechat, _ = await start(hash_service)
+async def test_signature_with_another_token_gets_403(start_wechat, hash_service):
+    wechat, _ = await start_wechat(hash_service)
     query = wechat.query(token="not-the-token", echostr="42")
     assert (await wechat.client.get("/wechat", params=query)).status == 403
 
@@ -187,8 +73,8 @@ async def test_signature_with_another_token_gets_403(start, hash_service):
 
 
 @pytest.mark.parametrize(("question", "lang"), [(ZH_QUESTION, "zh"), (EN_QUESTION, "en")])
-async def test_question_gets_the_same_answer_as_ask(start, use_service, question, lang):
-    wechat, _ = await start(use_service)
+async def test_question_gets_the_same_answer_as_ask(start_wechat, use_service, question, lang):
+    wechat, _ = await start_wechat(use_service)
     reply = await wechat.ask(question, 1001)
     answer = use_service.ask(question)  # what `essaybot ask` prints, without a chat
     assert answer.status == "answered" and answer.lang == lang
@@ -197,9 +83,9 @@ async def test_question_gets_the_same_answer_as_ask(start, use_service, question
     assert reply.startswith("[1] ") and "[2] " in reply
 
 
-async def test_retry_with_the_same_msgid_is_answered_once(start, hash_service):
+async def test_retry_with_the_same_msgid_is_answered_once(start_wechat, hash_service):
     service = CountingService(hash_service)
-    wechat, _ = await start(service)
+    wechat, _ = await start_wechat(service)
     first = await wechat.ask(EN_QUESTION, 2001)
     again = await wechat.ask(EN_QUESTION, 2001)
     assert first == again and first.startswith("[1] ")
@@ -208,10 +94,10 @@ async def test_retry_with_the_same_msgid_is_answered_once(start, hash_service):
     assert service.asked == 2
 
 
-async def test_retry_while_the_first_is_still_running_starts_nothing(start, hash_service):
+async def test_retry_while_the_first_is_still_running_starts_nothing(start_wechat, hash_service):
     service = CountingService(hash_service)
     service.gate.clear()
-    wechat, conversations = await start(service, budget=0.05)
+    wechat, conversations = await start_wechat(service, budget=0.05)
     assert await wechat.ask(EN_QUESTION, 3001) == wx.SUCCESS
     assert await wechat.ask(EN_QUESTION, 3001) == wx.SUCCESS  # WeChat's retry
     assert service.asked == 1
@@ -227,8 +113,8 @@ def long_service(hash_service):
     return CountingService(hash_service, Policy(max_quotes=12))
 
 
-async def test_long_answer_is_split_at_quotes_and_continued_with_more(start, long_service):
-    wechat, _ = await start(long_service)
+async def test_long_answer_is_split_at_quotes_and_continued_with_more(start_wechat, long_service):
+    wechat, _ = await start_wechat(long_service)
     question = "钉钉 ONE 员工 管理者 效率 表演生产力"
     answer = long_service.ask(question)
     pages = [await wechat.ask(question, 4000)]
@@ -244,8 +130,8 @@ async def test_long_answer_is_split_at_quotes_and_continued_with_more(start, lon
     assert await wechat.ask("更多", 4999) == text("no_more", "zh")
 
 
-async def test_source_after_an_answer_shows_the_paragraphs(start, hash_service):
-    wechat, _ = await start(hash_service)
+async def test_source_after_an_answer_shows_the_paragraphs(start_wechat, hash_service):
+    wechat, _ = await start_wechat(hash_service)
     assert await wechat.ask("来源", 5000) == text("no_last_answer")
     answer = await wechat.ask("Mixue founders will stay as co-chairman", 5001)
     sources = await wechat.ask("来源", 5002)
@@ -267,11 +153,11 @@ async def test_source_after_an_answer_shows_the_paragraphs(start, hash_service):
     ],
 )
 async def test_slow_answer_gets_success_and_comes_with_the_next_message(
-    start, hash_service, next_message, msg_id, notice
+    start_wechat, hash_service, next_message, msg_id, notice
 ):
     service = CountingService(hash_service)
     service.gate.clear()
-    wechat, conversations = await start(service, budget=0.05)
+    wechat, conversations = await start_wechat(service, budget=0.05)
     assert await wechat.ask(EN_QUESTION, 6001) == wx.SUCCESS
     assert await wechat.ask("hello?", 6002) == text("still_working")
     service.gate.set()
@@ -301,13 +187,13 @@ async def test_slow_answer_gets_success_and_comes_with_the_next_message(
         (text_xml("", 7003), text("empty_question")),
     ],
 )
-async def test_keywords_events_and_other_types(start, hash_service, xml, expected):
-    wechat, _ = await start(hash_service)
+async def test_keywords_events_and_other_types(start_wechat, hash_service, xml, expected):
+    wechat, _ = await start_wechat(hash_service)
     assert await wechat.send(xml) == expected
 
 
-async def test_unsubscribe_forgets_the_reader(start, hash_service, tmp_path):
-    wechat, _ = await start(hash_service)
+async def test_unsubscribe_forgets_the_reader(start_wechat, hash_service, tmp_path):
+    wechat, _ = await start_wechat(hash_service)
     await wechat.ask(EN_QUESTION, 8001)
     assert await wechat.send(event_xml("event", "unsubscribe")) == wx.SUCCESS
     db = sqlite3.connect(tmp_path / "state.db")
@@ -317,15 +203,15 @@ async def test_unsubscribe_forgets_the_reader(start, hash_service, tmp_path):
 # ---------- safe mode ----------
 
 
-async def test_safe_mode_round_trip(start, hash_service):
-    wechat, _ = await start(hash_service, safe=wx.SafeMode(KEY, APPID))
+async def test_safe_mode_round_trip(start_wechat, hash_service):
+    wechat, _ = await start_wechat(hash_service, safe=wx.SafeMode(KEY, APPID))
     reply = await wechat.ask(EN_QUESTION, 9001)  # encrypted both ways; checked in WeChat.content
     assert reply.startswith("[1] ") and "Good CFOs" in reply
     assert await wechat.ask("帮助", 9002) == text("wechat_help", "zh")
 
 
-async def test_safe_mode_with_a_bad_msg_signature_gets_403(start, hash_service):
-    wechat, _ = await start(hash_service, safe=wx.SafeMode(KEY, APPID))
+async def test_safe_mode_with_a_bad_msg_signature_gets_403(start_wechat, hash_service):
+    wechat, _ = await start_wechat(hash_service, safe=wx.SafeMode(KEY, APPID))
     query = wechat.query(encrypt_type="aes", msg_signature="0" * 40)
     encrypted = wechat.safe.encrypt(text_xml(EN_QUESTION, 9003))
     body = f"<xml><ToUserName>{ACCOUNT}</ToUserName><Encrypt>{encrypted}</Encrypt></xml>"
@@ -356,13 +242,15 @@ BOMB = (
         ('{"msg": "secret-zebra"}', "malformed or unsafe XML"),
         (text_xml("secret-zebra", 1).replace("<MsgId>1</MsgId>", ""), "without MsgId"),
         (text_xml("secret-zebra", 1).replace("text", "hologram"), "unknown MsgType"),
-        ("<xml>" + "<Content>secret-zebra</Content>" * 3000 + "</xml>", f"over {MAX_BODY_BYTES}"),
+        ("<xml>" + "<Content>secret-zebra</Content>" * 40_000 + "</xml>", f"over {MAX_BODY_BYTES}"),
     ],
     ids=["xml-bomb", "malformed", "empty", "json", "missing-field", "unknown-type", "oversize"],
 )
-async def test_bad_input_is_logged_and_answered_success(start, hash_service, caplog, body, logged):
+async def test_bad_input_is_logged_and_answered_success(
+    start_wechat, hash_service, caplog, body, logged
+):
     service = CountingService(hash_service)
-    wechat, _ = await start(service)
+    wechat, _ = await start_wechat(service)
     with caplog.at_level(logging.INFO, logger="bot.wechat_server"):
         assert await wechat.post(body.encode("utf-8")) == wx.SUCCESS
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
@@ -371,20 +259,20 @@ async def test_bad_input_is_logged_and_answered_success(start, hash_service, cap
     assert service.asked == 0
 
 
-async def test_encrypted_message_without_safe_mode_is_refused(start, hash_service, caplog):
-    wechat, _ = await start(hash_service)
+async def test_encrypted_message_without_safe_mode_is_refused(start_wechat, hash_service, caplog):
+    wechat, _ = await start_wechat(hash_service)
     wechat.safe = wx.SafeMode(KEY, APPID)
     with caplog.at_level(logging.INFO, logger="bot.wechat_server"):
         assert await wechat.post_encrypted(text_xml(EN_QUESTION, 1)) == wx.SUCCESS
     assert "set ESSAYBOT_WECHAT_AES_KEY" in caplog.text
 
 
-async def test_a_failing_service_is_logged_and_answered_success(start, hash_service, caplog):
+async def test_a_failing_service_is_logged_and_answered_success(start_wechat, hash_service, caplog):
     class Broken(CountingService):
         def ask(self, question, chat=None):
             raise RuntimeError(f"boom while answering {question}")
 
-    wechat, _ = await start(Broken(hash_service))
+    wechat, _ = await start_wechat(Broken(hash_service))
     with caplog.at_level(logging.INFO):
         assert await wechat.ask("secret-zebra question", 1) == wx.SUCCESS
     assert "RuntimeError" in caplog.text and "secret-zebra" not in caplog.text
@@ -393,10 +281,12 @@ async def test_a_failing_service_is_logged_and_answered_success(start, hash_serv
 # ---------- privacy ----------
 
 
-async def test_no_message_text_or_reader_id_in_logs_or_state(start, hash_service, caplog, tmp_path):
+async def test_no_message_text_or_reader_id_in_logs_or_state(
+    start_wechat, hash_service, caplog, tmp_path
+):
     secret = "Mixue founders will stay as co-chairman zebra-secret-417"
     service = CountingService(hash_service)
-    wechat, conversations = await start(service, budget=0.05)
+    wechat, conversations = await start_wechat(service, budget=0.05)
     with caplog.at_level(logging.DEBUG):
         await wechat.ask(secret, 1)
         service.gate.clear()

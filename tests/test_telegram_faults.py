@@ -1,0 +1,95 @@
+"""The Bot API misbehaving: 5xx, 429 with retry_after, dropped connections and calls that never
+answer (the client's timeout), on sending and on polling. Replies are retried and delivered
+once; polling resumes and never answers an update twice, also across a restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fake_telegram import DROP, STALL, FakeTelegram
+from tests.telegram_harness import USER, start_harness, tg_service
+
+QUESTION = "Good CFOs are very good at numbers"
+NAMES = {DROP: "drop", STALL: "timeout"}
+
+
+def statuses(fake: FakeTelegram, method: str) -> list[int]:
+    return [c.status for c in fake.calls if c.method == method]
+
+
+def fault_ids(faults: list[int]) -> str:
+    return "+".join(NAMES.get(f, str(f)) for f in faults)
+
+
+def inject(fake: FakeTelegram, method: str, faults: list[int]) -> None:
+    for status in faults:
+        fake.fail_next(method, status, retry_after=1 if status == 429 else None)
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [[500], [502], [503, 504], [DROP], [STALL], [429], [502, DROP, 503]],
+    ids=fault_ids,
+)
+async def test_a_failed_reply_is_retried_and_delivered_once(tg, faults):
+    inject(tg.fake, "sendMessage", faults)
+    (reply,) = await tg.say(USER, QUESTION)
+    assert "[1]" in reply
+    assert statuses(tg.fake, "sendMessage") == [*faults, 200]
+
+
+@pytest.mark.parametrize("faults", [[502], [DROP]], ids=fault_ids)
+async def test_a_failed_typing_action_is_retried_and_the_answer_follows(tg, faults):
+    inject(tg.fake, "sendChatAction", faults)
+    (reply,) = await tg.say(USER, QUESTION)
+    assert "[1]" in reply
+    assert statuses(tg.fake, "sendChatAction") == [*faults, 200]
+
+
+async def test_a_reply_failing_past_every_retry_becomes_one_apology(tg):
+    inject(tg.fake, "sendMessage", [502] * 4)
+    (apology,) = await tg.say(USER, QUESTION)
+    assert "Sorry, something went wrong" in apology
+    assert statuses(tg.fake, "sendMessage") == [502] * 4 + [200]
+    (reply,) = await tg.say(USER, QUESTION)  # and the bot goes on
+    assert "[1]" in reply
+
+
+async def answered_once(fake: FakeTelegram, chats: list[int], last_update: int) -> None:
+    """Wait until every chat has a reply and the bot has confirmed every update (a getUpdates
+    with a later offset, after which Telegram never sends them again); then exactly one each."""
+    await fake.wait_for(lambda: all(fake.sent(c) for c in chats))
+    await fake.wait_for(lambda: confirmed(fake) >= last_update)
+    assert {c: len(fake.sent(c)) for c in chats} == dict.fromkeys(chats, 1)
+
+
+def confirmed(fake: FakeTelegram) -> int:
+    offsets = [int(c.params.get("offset") or 0) for c in fake.calls if c.method == "getUpdates"]
+    return max(offsets, default=0) - 1
+
+
+@pytest.mark.parametrize("fault", [500, 502, DROP, STALL, 429], ids=lambda f: NAMES.get(f, f))
+async def test_polling_resumes_after_a_failed_get_updates_and_answers_each_once(tg, fault):
+    before = len(statuses(tg.fake, "getUpdates"))
+    inject(tg.fake, "getUpdates", [fault])
+    await tg.fake.wait_for(lambda: fault in statuses(tg.fake, "getUpdates")[before:])
+    chats = [USER + n for n in range(5)]
+    for chat in chats:  # they arrive while polling is failing
+        last = await tg.fake.push(tg.fake.message(chat, QUESTION))
+    await answered_once(tg.fake, chats, last)
+
+
+async def test_a_restarted_bot_answers_only_what_came_while_it_was_down(fake, tg_index, tmp_path):
+    first = await start_harness(fake, tg_service(tg_index, tmp_path / "state.db"))
+    earlier = [USER + n for n in range(3)]
+    for chat in earlier:
+        await first.say(chat, QUESTION)
+    await first.stop()
+    later = [USER + 10 + n for n in range(3)]
+    for chat in later:
+        last = await fake.push(fake.message(chat, QUESTION))
+    second = await start_harness(fake, tg_service(tg_index, tmp_path / "state.db"))
+    try:
+        await answered_once(fake, earlier + later, last)
+    finally:
+        await second.stop()
