@@ -15,7 +15,8 @@ from index.builder import build_index
 from index.embedders import DEFAULT_EMBEDDER, create_embedder
 from index.fusion import centre, chunk_scores, language_means
 from index.models import Chunk, Hit
-from tests.conftest import CORPUS, DEV, make_service
+from tests.conftest import make_service
+from tests.paths import CORPUS, DEV
 
 
 @pytest.fixture(scope="module")
