@@ -55,18 +55,21 @@ def build_index(
     *,
     rebuild: bool = False,
     progress: bool | None = None,
+    vector_index: str = vectors.AUTO,
 ) -> BuildReport:
-    """Index every essay in corpus_dir into a new generation of index_dir and publish it."""
+    """Index every essay in corpus_dir into a new generation of index_dir and publish it.
+    vector_index: the FAISS index type, chosen by size unless forced (index.vectors.KINDS)."""
     essays = load_corpus(corpus_dir)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]
+    kind = vectors.choose_kind(len(chunks), vector_index)
     with layout.build_lock(index_dir):
         old_keys, cached = _previous(
             index_dir, embedder, [c.key for c in chunks], reuse=not rebuild
         )
         matrix, embedded = _embed(chunks, cached, embedder, progress)
         generation = layout.new_generation(index_dir)
-        _write(generation, essays, chunks, matrix)
-        layout.write_manifest(generation, _manifest(embedder, essays, chunks))
+        _write(generation, essays, chunks, matrix, kind)
+        layout.write_manifest(generation, _manifest(embedder, essays, chunks, kind))
         layout.publish(index_dir, generation)
     removed = len(old_keys - {c.key for c in chunks})
     return BuildReport(
@@ -118,7 +121,9 @@ def _embed(
     return matrix, len(missing)
 
 
-def _write(generation: Path, essays: list[Essay], chunks: list[Chunk], matrix: np.ndarray) -> None:
+def _write(
+    generation: Path, essays: list[Essay], chunks: list[Chunk], matrix: np.ndarray, kind: str
+) -> None:
     keys = np.array([c.key for c in chunks], dtype=np.int64)
     store = Store(generation / layout.DB_FILE, create=True)
     try:
@@ -128,10 +133,13 @@ def _write(generation: Path, essays: list[Essay], chunks: list[Chunk], matrix: n
         store.write_vectors(keys.tolist(), matrix)
     finally:
         store.close()
-    vectors.save(vectors.build(matrix, keys, matrix.shape[1]), generation / layout.FAISS_FILE)
+    index = vectors.build(matrix, keys, matrix.shape[1], kind)
+    vectors.save(index, generation / layout.FAISS_FILE)
 
 
-def _manifest(embedder: Embedder, essays: list[Essay], chunks: list[Chunk]) -> layout.Manifest:
+def _manifest(
+    embedder: Embedder, essays: list[Essay], chunks: list[Chunk], kind: str
+) -> layout.Manifest:
     return layout.Manifest(
         embedder=embedder.id,
         dim=embedder.dim,
@@ -140,4 +148,5 @@ def _manifest(embedder: Embedder, essays: list[Essay], chunks: list[Chunk]) -> l
         essays=len(essays),
         chunks=len(chunks),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        vector_index=kind,
     )
