@@ -44,7 +44,8 @@ def open_service(settings: Settings) -> Service:
 
     generation = layout.current_generation(settings.index_dir)
     spec = settings.embedder or layout.read_manifest(generation).embedder
-    retriever = LiveRetriever(settings.index_dir, create_embedder(spec))
+    embedder = create_embedder(spec, cache_dir=settings.cache_dir)
+    retriever = LiveRetriever(settings.index_dir, embedder)
     state = StateStore(settings.state_path, settings.state_ttl_seconds)
     return Service(retriever, state, max_chars=settings.max_question_chars)
 
@@ -118,7 +119,7 @@ def index_build(
     report = build_index(
         s.corpus_dir,
         s.index_dir,
-        create_embedder(s.embedder or DEFAULT_EMBEDDER),
+        create_embedder(s.embedder or DEFAULT_EMBEDDER, cache_dir=s.cache_dir),
         rebuild=rebuild,
         vector_index=vector_index,
     )
