@@ -61,7 +61,7 @@ def process_figures(index_dir: Path, workdir: Path, runs: int) -> dict[str, Any]
 def build_figures(embedder: Embedder, workdir: Path, sizes: list[int]) -> dict[str, Any]:
     memo: dict[str, np.ndarray] = {}
     return {
-        "throughput": building.throughput(embedder, workdir, essays=20),
+        "throughput": building.throughput(embedder, workdir, essays=20, repeats=3),
         "incremental": [building.incremental(embedder, workdir, n, memo) for n in sizes],
     }
 

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import gc
 import random
-from functools import partial
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import faiss
 import numpy as np
 
 from bench.measure import percentiles, timed
+from index import store as store_module
 from index import vectors
 from index.models import Chunk
 from index.store import Store
+from index.tokenize import keyword_tokens
 
 NOISE = 0.01  # per-dimension noise: about a tenth of the variance, the part the fit cannot see
 BLOCK = 50_000
@@ -105,14 +110,30 @@ def vector_side(real: np.ndarray, count: int, seed: int = 7) -> dict[str, Any]:
     }
 
 
+SEP = "\n\n"  # between a passage's sentences: a paragraph break, so tokens never span it
+
+
 def _passages(sentences: list[str], count: int, seed: int) -> list[Chunk]:
     """`count` passages of two to four random real sentences each."""
     rng = random.Random(seed)
     chunks = []
     for key in range(count):
-        text = "".join(rng.choices(sentences, k=rng.randint(2, 4)))
+        text = SEP.join(rng.choices(sentences, k=rng.randint(2, 4)))
         chunks.append(Chunk("synthetic", key, 0, len(text), text, "en", key))
     return chunks
+
+
+@contextmanager
+def tokens_by_sentence() -> Iterator[None]:
+    """While writing, tokenize each distinct sentence once: the passages repeat the same few
+    hundred, and the tokens of "a SEP b" are those of a then b. Queries use the real tokenizer."""
+    memo = cache(keyword_tokens)
+
+    def tokens(text: str) -> list[str]:
+        return [token for sentence in text.split(SEP) for token in memo(sentence)]
+
+    with patch.object(store_module, "keyword_tokens", tokens):
+        yield
 
 
 def keyword_side(
@@ -122,7 +143,8 @@ def keyword_side(
     path = workdir / f"fts-{count}.db"
     store = Store(path, create=True)
     try:
-        seconds = timed(lambda: store.write_chunks(_passages(sentences, count, seed=count)))
+        with tokens_by_sentence():
+            seconds = timed(lambda: store.write_chunks(_passages(sentences, count, seed=count)))
         times = [timed(partial(store.keyword_search, q, 50)) for q in questions]
     finally:
         store.close()
