@@ -18,7 +18,7 @@ from bot.config import Settings, load_settings
 from bot.render import plain_blocks
 from bot.service import Service
 from bot.state import StateStore
-from index import layout
+from index import layout, vectors
 from index.errors import EssayBotError, QuestionError
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def open_service(settings: Settings) -> Service:
 
     generation = layout.current_generation(settings.index_dir)
     spec = settings.embedder or layout.read_manifest(generation).embedder
-    retriever = LiveRetriever(settings.index_dir, create_embedder(spec))
+    embedder = create_embedder(spec, cache_dir=settings.cache_dir)
+    retriever = LiveRetriever(settings.index_dir, embedder)
     state = StateStore(settings.state_path, settings.state_ttl_seconds)
     return Service(retriever, state, max_chars=settings.max_question_chars)
 
@@ -90,6 +91,13 @@ def index_group() -> None:
 @index_option
 @embedder_option
 @click.option("--rebuild", is_flag=True, help="Embed every chunk again instead of reusing vectors.")
+@click.option(
+    "--vector-index",
+    type=click.Choice(vectors.KINDS),
+    default="auto",
+    show_default=True,
+    help="FAISS index type: auto is exact (flat) for small corpora, HNSW for large ones.",
+)
 @click.pass_context
 def index_build(
     ctx: click.Context,
@@ -97,6 +105,7 @@ def index_build(
     index_dir: Path | None,
     embedder: str | None,
     rebuild: bool,
+    vector_index: str,
 ) -> None:
     """Index every essay in the corpus directory (incremental: unchanged chunks are reused).
 
@@ -109,7 +118,11 @@ def index_build(
 
     s = settings_from(ctx, corpus_dir=corpus_dir, index_dir=index_dir, embedder=embedder)
     report = build_index(
-        s.corpus_dir, s.index_dir, create_embedder(s.embedder or DEFAULT_EMBEDDER), rebuild=rebuild
+        s.corpus_dir,
+        s.index_dir,
+        create_embedder(s.embedder or DEFAULT_EMBEDDER, cache_dir=s.cache_dir),
+        rebuild=rebuild,
+        vector_index=vector_index,
     )
     click.echo(
         f"Indexed {report.essays} essays, {report.chunks} chunks ({report.units} vectors with "

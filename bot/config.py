@@ -18,6 +18,7 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("data/index")
     state_path: Path = Path("data/state.db")
+    cache_dir: Path = Path("data/cache")  # the default embedder's parsed tokenizer
     embedder: str | None = None  # None: whatever the index was built with
     max_question_chars: int = 2000
     state_ttl_seconds: int = 24 * 3600
@@ -41,6 +42,7 @@ _PARSERS = {
     "corpus_dir": Path,
     "index_dir": Path,
     "state_path": Path,
+    "cache_dir": Path,
     "max_question_chars": int,
     "state_ttl_seconds": int,
     "rate_limit_per_minute": int,

@@ -66,18 +66,21 @@ def build_index(
     *,
     rebuild: bool = False,
     progress: bool | None = None,
+    vector_index: str = vectors.AUTO,
 ) -> BuildReport:
-    """Index every essay in corpus_dir into a new generation of index_dir and publish it."""
+    """Index every essay in corpus_dir into a new generation of index_dir and publish it.
+    vector_index: the FAISS index type, chosen by size unless forced (index.vectors.KINDS)."""
     essays = load_corpus(corpus_dir)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]
     owners, units = _units(essays, chunks)
+    kind = vectors.choose_kind(len(units), vector_index)
     with layout.build_lock(index_dir):
         old_keys, cached = _previous(index_dir, embedder, [u.key for u in units], reuse=not rebuild)
         matrix, embedded = _embed(units, cached, embedder, progress)
         generation = layout.new_generation(index_dir)
         _write(generation, essays, chunks, owners)
-        _write_vectors(generation, units, matrix, part_slices(embedder))
-        layout.write_manifest(generation, _manifest(embedder, essays, chunks))
+        _write_vectors(generation, units, matrix, part_slices(embedder), kind)
+        layout.write_manifest(generation, _manifest(embedder, essays, chunks, kind))
         layout.publish(index_dir, generation)
     removed = len(old_keys - {c.key for c in chunks})
     return BuildReport(
@@ -152,7 +155,7 @@ def _write(
 
 
 def _write_vectors(
-    generation: Path, units: list[Chunk], matrix: np.ndarray, slices: Sequence[slice]
+    generation: Path, units: list[Chunk], matrix: np.ndarray, slices: Sequence[slice], kind: str
 ) -> None:
     """Raw vectors and language means into SQLite; the centred vectors into FAISS."""
     keys = np.array([u.key for u in units], dtype=np.int64)
@@ -165,10 +168,13 @@ def _write_vectors(
     finally:
         store.close()
     centred = centre(matrix, langs, means, slices)
-    vectors.save(vectors.build(centred, keys, matrix.shape[1]), generation / layout.FAISS_FILE)
+    index = vectors.build(centred, keys, matrix.shape[1], kind)
+    vectors.save(index, generation / layout.FAISS_FILE)
 
 
-def _manifest(embedder: Embedder, essays: list[Essay], chunks: list[Chunk]) -> layout.Manifest:
+def _manifest(
+    embedder: Embedder, essays: list[Essay], chunks: list[Chunk], kind: str
+) -> layout.Manifest:
     return layout.Manifest(
         embedder=embedder.id,
         dim=embedder.dim,
@@ -177,4 +183,5 @@ def _manifest(embedder: Embedder, essays: list[Essay], chunks: list[Chunk]) -> l
         essays=len(essays),
         chunks=len(chunks),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        vector_index=kind,
     )

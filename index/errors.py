@@ -27,3 +27,7 @@ class EmbedderError(EssayBotError):
 
 class QuestionError(EssayBotError):
     """A question cannot be answered as given (empty, too long)."""
+
+
+class VectorIndexError(EssayBotError):
+    """A vector index type that does not exist was asked for."""

@@ -2,7 +2,8 @@
 
     INDEX_DIR/
       current -> gen-<id>     symlink, swapped with one rename(2)
-      gen-<id>/manifest.json  embedder id, dimension, chunker version, corpus hash, counts;
+      gen-<id>/manifest.json  embedder id, dimension, chunker version, corpus hash, counts,
+                              vector index type;
                               written last, so a generation without one is a dead build's leftover
       gen-<id>/index.db       SQLite (index.store)
       gen-<id>/vectors.faiss  FAISS (index.vectors)
@@ -44,6 +45,7 @@ class Manifest:
     chunks: int
     built_at: str
     format: int = FORMAT
+    vector_index: str = "flat"  # index.vectors kind; manifests older than the field were flat
 
 
 def current_generation(index_dir: Path) -> Path:
