@@ -67,6 +67,7 @@ class Policy:
     max_quotes: int = 3
     closest_essays: int = 2
     check_numbers: bool = True  # a question asking for a number needs a number in the quote
+    check_known: bool = True  # a question none of whose content words the corpus knows
 
 
 # Questions whose answer is a number, a year or a date, in English and Chinese. Generic
@@ -107,9 +108,12 @@ def quote_of(chunk: Chunk, title: str, score: float) -> Quote:
 
 
 def answers(question: str, hits: Sequence[Hit], policy: Policy) -> bool:
-    """Whether the best hit may be quoted: it clears the score floor, and when the question
-    asks for a number, the passage has one (otherwise it cannot be the answer)."""
+    """Whether the best hit may be quoted: it clears the score floor; the corpus knows at least
+    one content word of the question, in either language (keyboard mash and general-knowledge
+    questions share none); and when the question asks for a number, the passage has one."""
     if not hits or hits[0].score < policy.min_score:
+        return False
+    if policy.check_known and hits[0].known == 0.0:
         return False
     wants_number = policy.check_numbers and asks_for_number(question)
     return not wants_number or has_number(hits[0].chunk.text)
