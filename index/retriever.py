@@ -7,7 +7,7 @@ passages in the *other* language: BM25 over the question's words translated thro
 corpus lexicon (index.lexicon), divided by the best such score, times KEYWORD_WEIGHT. BM25
 over the question's own words is not fused: it pulled same-language passages above the
 cross-language answer at every weight tried (docs/retrieval.md). Each hit also carries the
-share of the question's content words the corpus knows in either language, for abstention.
+share of the question's content words that its essay holds in either language, for abstention.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class Retriever:
         self.centres = self.store.centres()
         self.owners = self.store.sentence_owners()
         self.slices = part_slices(embedder)
+        self.vocabulary = self.store.essay_tokens()
 
     def close(self) -> None:
         self.store.close()
@@ -83,7 +84,7 @@ class Retriever:
         keyword = dict(self.translated(question))
         total = {key: sum(s) + KEYWORD_WEIGHT * keyword.get(key, 0.0) for key, s in scores.items()}
         best = sorted(total, key=lambda key: total[key], reverse=True)[:k]
-        known = self.known(question)
+        coverage = self.coverage(question)
         return [
             Hit(
                 chunk,
@@ -91,16 +92,22 @@ class Retriever:
                 scores[chunk.key][0],
                 keyword.get(chunk.key),
                 scores[chunk.key][1],
-                known,
+                coverage.get(chunk.essay_id, 0.0),
             )
             for chunk in self.store.chunks(best)
         ]
 
-    def known(self, question: str) -> float:
-        """Share of the question's content words that the corpus holds, in either language
-        (1.0 for a question with no content word: nothing to judge it by)."""
+    def coverage(self, question: str) -> dict[str, float]:
+        """Essay id -> share of the question's content words the essay holds, in either
+        language (every essay gets 1.0 when the question has no content word to judge by)."""
         content = [t for t in dict.fromkeys(keyword_tokens(question)) if is_content(t)]
-        return len(self.store.lexicon(content)) / len(content) if content else 1.0
+        if not content:
+            return dict.fromkeys(self.essays, 1.0)
+        words = self.store.lexicon(content).values()
+        return {
+            essay: sum(1 for found in words if found & held) / len(content)
+            for essay, held in self.vocabulary.items()
+        }
 
 
 class LiveRetriever:

@@ -193,6 +193,13 @@ class Store:
         rows = self._rows(f"select key, tokens from chunks where key in ({marks})", list(keys))
         return {key: set(tokens.split()) for key, tokens in rows}
 
+    def essay_tokens(self) -> dict[str, set[str]]:
+        """Essay id -> every keyword token of its chunks."""
+        found: dict[str, set[str]] = {}
+        for essay, tokens in self._rows("select essay_id, tokens from chunks"):
+            found.setdefault(essay, set()).update(tokens.split())
+        return found
+
     def keyword_search_in(
         self, tokens: Sequence[str], lang: str, k: int
     ) -> list[tuple[int, float]]:

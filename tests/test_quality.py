@@ -169,6 +169,9 @@ def test_a_chunk_only_its_sentence_reached_gets_the_lowest_seen_score():
         "How do I bake sourdough bread?",
         "Tell me a joke",
         "asdf asdf asdf",
+        "What's the weather like tomorrow?",
+        "如何做红烧肉?",
+        "量子计算机的原理是什么",
     ],
 )
 def test_nonsense_and_general_knowledge_get_not_found(service, question):
@@ -200,7 +203,7 @@ def test_the_real_dictionary_is_shipped():
     assert any(zh == "衡量" for zh, _ in cedict_pairs(cedict_lines()))
 
 
-def test_a_question_whose_words_the_corpus_does_not_know_is_not_answered():
-    hit = Hit(Chunk("e", 1, 0, 8, "Because.", "en", 1), 0.9, known=0.0)
+def test_a_question_none_of_whose_words_the_essay_holds_is_not_answered():
+    hit = Hit(Chunk("e", 1, 0, 8, "Because.", "en", 1), 0.9, coverage=0.0)
     assert not answers("why?", [hit], Policy(min_score=0.3))
-    assert answers("why?", [hit], Policy(min_score=0.3, check_known=False))
+    assert answers("why?", [hit], Policy(min_score=0.3, check_words=False))
