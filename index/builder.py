@@ -33,8 +33,10 @@ from index.corpus import load_corpus
 from index.embedders import Embedder, part_slices
 from index.errors import EssayBotError
 from index.fusion import centre, language_means
+from index.lexicon import build_lexicon, cedict_lines, cedict_pairs
 from index.models import Chunk, Essay
 from index.store import Store
+from index.tokenize import keyword_tokens
 
 logger = logging.getLogger(__name__)
 BATCH = 64
@@ -150,6 +152,8 @@ def _write(
         store.write_paragraphs(p for e in essays for p in split_paragraphs(e.id, e.body))
         store.write_chunks(chunks)
         store.write_sentences(owners)
+        vocabulary = {t for c in chunks for t in keyword_tokens(c.text)}
+        store.write_lexicon(build_lexicon(vocabulary, cedict_pairs(cedict_lines())))
     finally:
         store.close()
 

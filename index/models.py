@@ -56,3 +56,4 @@ class Hit:
     dense: float | None = None  # the chunk's own similarity to the question
     keyword: float | None = None
     sentence: float | None = None  # the similarity of its best sentence
+    coverage: float | None = None  # share of the question's content words its essay holds

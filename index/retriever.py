@@ -1,10 +1,13 @@
 """Open a built index and search it.
 
-search() ranks chunks by dense similarity only, with the question centred on its language's
-mean (index.fusion) so a question meets passages in either language on equal terms; a chunk
-scores its own similarity plus that of its best sentence. docs/retrieval.md says why keyword
-(BM25) ranking is not fused in: on this corpus it only ever pulled same-language passages up.
-keyword() stays available for callers that want it.
+search() ranks chunks by dense similarity, with the question centred on its language's mean
+(index.fusion) so a question meets passages in either language on equal terms; a chunk scores
+its own similarity plus that of its best sentence. Keyword evidence is fused in for the
+passages in the *other* language: BM25 over the question's words translated through the
+corpus lexicon (index.lexicon), divided by the best such score, times KEYWORD_WEIGHT. BM25
+over the question's own words is not fused: it pulled same-language passages above the
+cross-language answer at every weight tried (docs/retrieval.md). Each hit also carries the
+share of the question's content words that its essay holds in either language, for abstention.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from index.embedders import Embedder, part_slices
 from index.errors import EmbedderMismatchError, EssayBotError
 from index.fusion import centre, chunk_scores
 from index.lang import detect_lang
+from index.lexicon import is_content
 from index.models import Essay, Hit
 from index.store import Store
+from index.tokenize import keyword_tokens
 
 logger = logging.getLogger(__name__)
 CANDIDATES = 50
 UNITS = 1000  # sentences and chunks scored per question; the whole index when it is smaller
+KEYWORD_WEIGHT = 0.1  # cross-validated on the dev questions (docs/retrieval.md)
 
 
 class Retriever:
@@ -48,6 +54,7 @@ class Retriever:
         self.centres = self.store.centres()
         self.owners = self.store.sentence_owners()
         self.slices = part_slices(embedder)
+        self.vocabulary = self.store.essay_tokens()
 
     def close(self) -> None:
         self.store.close()
@@ -61,14 +68,46 @@ class Retriever:
     def keyword(self, question: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
         return self.store.keyword_search(question, k)
 
+    def translated(self, question: str) -> list[tuple[int, float]]:
+        """(chunk key, BM25 scaled to [0, 1]) over the other language's chunks, for the
+        question's words translated through the lexicon."""
+        lang = detect_lang(question)
+        words = self.store.lexicon(keyword_tokens(question))
+        targets = {t for found in words.values() for t in found if detect_lang(t, lang) != lang}
+        hits = self.store.keyword_search_in(sorted(targets), "en" if lang == "zh" else "zh", UNITS)
+        top = max((score for _, score in hits), default=0.0)
+        return [(key, score / top) for key, score in hits] if top > 0 else []
+
     def search(self, question: str, k: int = 5) -> list[Hit]:
-        """The k best chunks, by their own similarity plus their best sentence's."""
+        """The k best chunks: own similarity + best sentence's + weighted translated BM25."""
         scores = chunk_scores(dict(self.dense(question, UNITS)), self.owners)
-        best = sorted(scores, key=lambda key: sum(scores[key]), reverse=True)[:k]
+        keyword = dict(self.translated(question))
+        total = {key: sum(s) + KEYWORD_WEIGHT * keyword.get(key, 0.0) for key, s in scores.items()}
+        best = sorted(total, key=lambda key: total[key], reverse=True)[:k]
+        coverage = self.coverage(question)
         return [
-            Hit(chunk, sum(scores[chunk.key]), scores[chunk.key][0], sentence=scores[chunk.key][1])
+            Hit(
+                chunk,
+                total[chunk.key],
+                scores[chunk.key][0],
+                keyword.get(chunk.key),
+                scores[chunk.key][1],
+                coverage.get(chunk.essay_id, 0.0),
+            )
             for chunk in self.store.chunks(best)
         ]
+
+    def coverage(self, question: str) -> dict[str, float]:
+        """Essay id -> share of the question's content words the essay holds, in either
+        language (every essay gets 1.0 when the question has no content word to judge by)."""
+        content = [t for t in dict.fromkeys(keyword_tokens(question)) if is_content(t)]
+        if not content:
+            return dict.fromkeys(self.essays, 1.0)
+        words = self.store.lexicon(content).values()
+        return {
+            essay: sum(1 for found in words if found & held) / len(content)
+            for essay, held in self.vocabulary.items()
+        }
 
 
 class LiveRetriever:

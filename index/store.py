@@ -20,7 +20,7 @@ from index.models import Chunk, Essay, Paragraph
 from index.tokenize import fts_query, keyword_tokens
 
 _CHUNK_COLUMNS = "key, essay_id, paragraph, start, end, text, lang"
-TABLES = {"essays", "paragraphs", "chunks", "vectors", "sentences", "centres"}
+TABLES = {"essays", "paragraphs", "chunks", "vectors", "sentences", "centres", "lexicon"}
 
 
 class Store:
@@ -110,6 +110,11 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def write_lexicon(self, pairs: Iterable[tuple[str, str]]) -> None:
+        table = self.db.table("lexicon")
+        table.create({"source": str, "target": str}, pk=("source", "target"), if_not_exists=True)
+        table.insert_all(({"source": s, "target": t} for s, t in pairs), batch_size=5000)
+
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         try:
             with self._lock:
@@ -172,6 +177,41 @@ class Store:
             "where chunks_fts match ? order by score desc limit ?"
         )
         return [(key, float(score)) for key, score in self._rows(sql, (fts_query(tokens), k))]
+
+    def lexicon(self, tokens: Sequence[str]) -> dict[str, set[str]]:
+        """Question word -> the corpus words it may stand for (index.lexicon)."""
+        marks = ",".join("?" * len(tokens))
+        found: dict[str, set[str]] = {}
+        for source, target in self._rows(
+            f"select source, target from lexicon where source in ({marks})", list(tokens)
+        ):
+            found.setdefault(source, set()).add(target)
+        return found
+
+    def chunk_tokens(self, keys: Sequence[int]) -> dict[int, set[str]]:
+        marks = ",".join("?" * len(keys))
+        rows = self._rows(f"select key, tokens from chunks where key in ({marks})", list(keys))
+        return {key: set(tokens.split()) for key, tokens in rows}
+
+    def essay_tokens(self) -> dict[str, set[str]]:
+        """Essay id -> every keyword token of its chunks."""
+        found: dict[str, set[str]] = {}
+        for essay, tokens in self._rows("select essay_id, tokens from chunks"):
+            found.setdefault(essay, set()).update(tokens.split())
+        return found
+
+    def keyword_search_in(
+        self, tokens: Sequence[str], lang: str, k: int
+    ) -> list[tuple[int, float]]:
+        """(key, bm25 score) over the chunks of one language, for ready-made tokens."""
+        if not tokens:
+            return []
+        sql = (
+            "select chunks.key, -bm25(chunks_fts) as score from chunks_fts "
+            "join chunks on chunks.rowid = chunks_fts.rowid "
+            "where chunks_fts match ? and chunks.lang = ? order by score desc limit ?"
+        )
+        return [(key, float(s)) for key, s in self._rows(sql, (fts_query(list(tokens)), lang, k))]
 
 
 def _chunk(row: tuple) -> Chunk:

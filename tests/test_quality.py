@@ -14,6 +14,7 @@ from bot.service import Service
 from index.builder import build_index
 from index.embedders import DEFAULT_EMBEDDER, create_embedder
 from index.fusion import centre, chunk_scores, language_means
+from index.lexicon import build_lexicon, cedict_lines, cedict_pairs, sense_words
 from index.models import Chunk, Hit
 from tests.conftest import make_service
 from tests.paths import CORPUS, DEV
@@ -156,3 +157,54 @@ def test_a_chunk_scores_itself_and_its_best_sentence():
 def test_a_chunk_only_its_sentence_reached_gets_the_lowest_seen_score():
     scores = chunk_scores({11: 0.9, 20: 0.1}, {11: 10, 20: 20})
     assert scores[10] == (0.1, 0.9)
+
+
+# ---------- the lexicon and "the corpus knows none of these words" ----------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "qwzx vbnm plokij",
+        "How do I bake sourdough bread?",
+        "Tell me a joke",
+        "asdf asdf asdf",
+        "What's the weather like tomorrow?",
+        "如何做红烧肉?",
+        "量子计算机的原理是什么",
+    ],
+)
+def test_nonsense_and_general_knowledge_get_not_found(service, question):
+    assert service.ask(question).status == NOT_FOUND
+
+
+def test_the_lexicon_maps_words_both_ways_and_only_onto_corpus_words():
+    pairs = cedict_pairs(["衡量 衡量 [heng2 liang2] /to measure/to weigh/", "# comment"])
+    lexicon = build_lexicon({"measure", "衡量", "the"}, pairs)
+    assert ("衡量", "measure") in lexicon and ("measure", "衡量") in lexicon
+    assert ("weigh", "衡量") in lexicon and ("衡量", "weigh") not in lexicon
+    assert ("the", "the") not in lexicon  # a function word is never matched
+
+
+@pytest.mark.parametrize(
+    ("sense", "expected"),
+    [
+        ("to measure", ["measure"]),
+        ("e-commerce (abbr. for 電子商務)", ["commerce"]),
+        ("CL:個|个[ge4]", []),
+        ("a long explanation of a word that is not a translation", []),
+    ],
+)
+def test_sense_words(sense, expected):
+    assert sense_words(sense) == expected
+
+
+def test_the_real_dictionary_is_shipped():
+    assert any(zh == "衡量" for zh, _ in cedict_pairs(cedict_lines()))
+
+
+def test_a_question_none_of_whose_words_the_essay_holds_is_not_answered():
+    hit = Hit(Chunk("e", 1, 0, 8, "Because.", "en", 1), 0.9, coverage=0.0)
+    assert not answers("why?", [hit], Policy(min_score=0.3))
+    assert answers("why?", [hit], Policy(min_score=0.3, check_words=False))
