@@ -1,6 +1,6 @@
 """Choose Policy.min_score by two-fold cross-validation on a dev.jsonl file, and print the figures.
 
-    python scripts/calibrate.py tests/data/dev.jsonl --index /tmp/q-idx
+    python scripts/calibrate.py tests/data/dev.jsonl --index data/q-idx
 
 The questions are split by position (odd/even). On each half, the highest floor that still
 answers at least ANSWERED (0.90, the target) of the in-scope questions is chosen, then scored on

@@ -1,6 +1,6 @@
 """Cross-validate the weight of translated keyword evidence (index.retriever.KEYWORD_WEIGHT).
 
-    python scripts/keyword_weight.py tests/data/dev.jsonl --index /tmp/q-idx
+    python scripts/keyword_weight.py tests/data/dev.jsonl --index data/q-idx
 
 Each question is encoded once; the ranking is replayed for every weight. The questions are
 split by position (odd/even); on each half the weight with the best recall@3 (then recall@1,
