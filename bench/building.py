@@ -13,7 +13,7 @@ import numpy as np
 from bench.corpora import add_new_essay, generate
 from bench.embedding import CountingEmbedder
 from bench.measure import timed
-from index.builder import build_index
+from index.builder import build_index, embedding_units
 from index.chunking import chunk_essay
 from index.corpus import load_corpus
 from index.embedders import Embedder
@@ -57,7 +57,8 @@ def incremental(
         lambda: build_index(corpus, index_dir, CountingEmbedder(embedder, memo), progress=False)
     )
     new_id = add_new_essay(corpus)
-    new_chunks = sum(len(chunk_essay(e)) for e in load_corpus(corpus) if e.id == new_id)
+    new_essay = [e for e in load_corpus(corpus) if e.id == new_id]
+    new_units = len(embedding_units(new_essay, chunk_essay(new_essay[0]))[1])
     counting = CountingEmbedder(embedder)
     reports = []
     seconds = timed(
@@ -68,10 +69,10 @@ def incremental(
     return {
         "essays": essays,
         "chunks_before": reports[0].reused,
-        "new_essay_chunks": new_chunks,
+        "new_essay_units": new_units,
         "embedded": counting.embedded,
         "report_embedded": reports[0].embedded,
-        "only_new_embedded": counting.embedded == new_chunks == reports[0].embedded,
+        "only_new_embedded": counting.embedded == new_units == reports[0].embedded,
         "base_build_s": base,
         "incremental_s": seconds,
     }

@@ -79,7 +79,7 @@ def build_rows(r: dict[str, Any]) -> list[Row]:
             (
                 f"add 1 essay to {inc['essays']} ({inc['chunks_before']} chunks)",
                 f"{inc['incremental_s']:.1f} s, embedded {inc['embedded']}",
-                f"new essay: {inc['new_essay_chunks']} chunks",
+                f"new essay: {inc['new_essay_units']} chunks + sentences",
                 "only the new chunks",
                 _met(inc["only_new_embedded"]),
             )

@@ -74,7 +74,7 @@ def build_index(
     vector_index: the FAISS index type, chosen by size unless forced (index.vectors.KINDS)."""
     essays = load_corpus(corpus_dir)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]
-    owners, units = _units(essays, chunks)
+    owners, units = embedding_units(essays, chunks)
     kind = vectors.choose_kind(len(units), vector_index)
     with layout.build_lock(index_dir):
         old_keys, cached = _previous(index_dir, embedder, [u.key for u in units], reuse=not rebuild)
@@ -90,7 +90,7 @@ def build_index(
     )
 
 
-def _units(essays: list[Essay], chunks: list[Chunk]) -> tuple[dict[int, int], list[Chunk]]:
+def embedding_units(essays: list[Essay], chunks: list[Chunk]) -> tuple[dict[int, int], list[Chunk]]:
     """(sentence key -> chunk key, every unit to embed: the chunks, then the other sentences)."""
     sentences = [s for essay in essays for s in sentence_chunks(essay)]
     owners = sentence_owners(chunks, sentences)
