@@ -12,19 +12,15 @@ question; only the abstention rule is replayed.
 
 from __future__ import annotations
 
-import argparse
-import json
 from dataclasses import replace
 from itertools import pairwise
-from pathlib import Path
+
+import devset  # scripts/devset.py, beside this script
 
 from bot.answer import NOT_FOUND, Policy, compose
 from bot.evaluate import evaluate
-from index import layout
-from index.embedders import create_embedder
 from index.lang import detect_lang
 from index.models import Hit
-from index.retriever import Retriever
 
 Case = tuple[dict, list[Hit]]
 
@@ -59,14 +55,10 @@ def report(cases: list[Case], essays: dict, policy: Policy) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--index", type=Path, default=Path("data/index"))
+    parser = devset.arguments(__doc__)
     parser.add_argument("--no-numbers", action="store_true", help="Leave the number check out.")
     args = parser.parse_args()
-    generation = layout.current_generation(args.index)
-    retriever = Retriever(generation, create_embedder(layout.read_manifest(generation).embedder))
-    rows = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
+    retriever, rows = devset.open_dev(args)
     cases = [(r, retriever.search(r["question"], 10)) for r in rows]
     base = Policy(check_numbers=not args.no_numbers)
     halves = [cases[0::2], cases[1::2]]

@@ -9,15 +9,13 @@ then the smallest weight) is chosen and scored on the other half.
 
 from __future__ import annotations
 
-import argparse
-import json
 from functools import cache
-from pathlib import Path
+
+import devset  # scripts/devset.py, beside this script
 
 from bot.answer import Policy, compose
 from bot.evaluate import evaluate
-from index import layout, retriever
-from index.embedders import create_embedder
+from index import retriever
 from index.lang import detect_lang
 from index.retriever import Retriever
 
@@ -39,14 +37,8 @@ def figures(r: Retriever, rows: list[dict], weight: float) -> tuple[float, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--index", type=Path, default=Path("data/index"))
-    args = parser.parse_args()
-    generation = layout.current_generation(args.index)
-    r = Retriever(generation, create_embedder(layout.read_manifest(generation).embedder))
+    r, rows = devset.open_dev(devset.arguments(__doc__).parse_args())
     r.dense = cache(r.dense)  # type: ignore[method-assign]
-    rows = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
     for weight in WEIGHTS:
         print(f"weight {weight:.2f}: R@3, R@1, cross-lang R@3 =", figures(r, rows, weight))
     halves = [rows[0::2], rows[1::2]]

@@ -12,18 +12,14 @@ cross-validated on odd/even in-scope questions (best R@3, then R@1, then smalles
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+import devset  # scripts/devset.py, beside this script
 import faiss
 import numpy as np
 
-from index import layout
 from index.chunking import sentence_chunks
-from index.embedders import create_embedder
 from index.fusion import centre
 from index.lang import detect_lang
 from index.models import Chunk
@@ -263,13 +259,7 @@ def cross_validate(p: Replay, name: str, make: Callable[[float], Ranker], grid: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--index", type=Path, default=Path("data/index"))
-    args = parser.parse_args()
-    generation = layout.current_generation(args.index)
-    r = Retriever(generation, create_embedder(layout.read_manifest(generation).embedder))
-    rows = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
+    r, rows = devset.open_dev(devset.arguments(__doc__).parse_args())
     p = Replay(r, rows)
     variants: list[tuple[str, Ranker]] = [
         ("shipped (chunk + best sentence + 0.1 translated BM25)", shipped(p)),
