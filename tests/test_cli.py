@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import click
 import pytest
 
 from bot.cli import cli
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=full_env,
-        timeout=300,
-    )
+from tests.cli_runner import run_cli
+from tests.paths import ROOT
 
 
 def test_ask_json_prints_one_object_with_verbatim_quotes(hash_index):
-    result = run("ask", "--json", "--index", str(hash_index), "Good CFOs are very good at numbers")
+    result = run_cli(
+        "ask", "--json", "--index", str(hash_index), "Good CFOs are very good at numbers"
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["status"] == "answered" and data["lang"] == "en"
@@ -44,7 +27,7 @@ def test_ask_json_prints_one_object_with_verbatim_quotes(hash_index):
 
 def test_ask_json_stdin_answers_each_line_in_order(hash_index):
     questions = ["Good CFOs", "", "钉钉 ONE 的教训"]
-    result = run(
+    result = run_cli(
         "ask", "--json", "--index", str(hash_index), "-", stdin="\n".join(questions) + "\n"
     )
     assert result.returncode == 0, result.stderr
@@ -55,7 +38,7 @@ def test_ask_json_stdin_answers_each_line_in_order(hash_index):
 
 
 def test_ask_plain_prints_quotes_and_citations(hash_index):
-    result = run("ask", "--index", str(hash_index), "Mixue founders co-chairman")
+    result = run_cli("ask", "--index", str(hash_index), "Mixue founders co-chairman")
     assert result.returncode == 0, result.stderr
     assert "[1] " in result.stdout and "paragraph" in result.stdout
 
@@ -73,7 +56,7 @@ def test_ask_plain_prints_quotes_and_citations(hash_index):
 def test_user_mistakes_print_one_line_and_fail(hash_index, tmp_path, args, message):
     (tmp_path / "empty").mkdir()
     filled = [a.format(tmp=tmp_path, hash=hash_index) for a in args]
-    result = run(*filled)
+    result = run_cli(*filled)
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -81,7 +64,7 @@ def test_user_mistakes_print_one_line_and_fail(hash_index, tmp_path, args, messa
 
 
 def test_index_build_reports_counts(corpus_copy, tmp_path):
-    result = run(
+    result = run_cli(
         "index",
         "build",
         "--corpus",
@@ -96,7 +79,9 @@ def test_index_build_reports_counts(corpus_copy, tmp_path):
 
 
 def test_eval_reports_recall_and_abstention(hash_index):
-    result = run("eval", "--json", "--index", str(hash_index), str(ROOT / "tests/data/dev.jsonl"))
+    result = run_cli(
+        "eval", "--json", "--index", str(hash_index), str(ROOT / "tests/data/dev.jsonl")
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["overall"]["n"] == 34

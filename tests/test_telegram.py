@@ -14,7 +14,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -36,6 +35,7 @@ from bot.telegram_bot import (
 )
 from index.builder import build_index
 from index.embedders import create_embedder
+from tests.cli_runner import run_cli
 from tests.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, parse_html
 from tests.paths import CORPUS, ROOT
 from tests.telegram_harness import (
@@ -415,18 +415,6 @@ def test_a_good_token_passes():
 def test_bad_webhook_secrets_are_refused(secret):
     with pytest.raises(TelegramConfigError, match="WEBHOOK_SECRET"):
         check_secret(secret)
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=full_env,
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize(
