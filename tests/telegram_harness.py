@@ -126,13 +126,18 @@ def assert_all_valid(fake: FakeTelegram) -> None:
             assert units(call.params["text"]) <= 4096
 
 
+def bot_message(chat: dict[str, Any], message_id: int, text: str) -> dict[str, Any]:
+    """A message the bot sent earlier into `chat`, as Telegram describes it in an update."""
+    return {
+        "message_id": message_id,
+        "date": 0,
+        "chat": chat,
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Essay Bot"},
+        "text": text,
+    }
+
+
 def button_press(fake: FakeTelegram, chat_id: int, data: str) -> dict[str, Any]:
     """A press of the inline button with `data` under one of the bot's messages."""
-    bot_message = {
-        "message_id": 99,
-        "date": 0,
-        "chat": {"id": chat_id, "type": "private", "first_name": "Reader"},
-        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Essay Bot"},
-        "text": "answer",
-    }
-    return fake.callback(chat_id, data, bot_message)
+    chat = {"id": chat_id, "type": "private", "first_name": "Reader"}
+    return fake.callback(chat_id, data, bot_message(chat, 99, "answer"))

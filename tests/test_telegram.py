@@ -36,7 +36,7 @@ from bot.telegram_bot import (
 from index.builder import build_index
 from index.embedders import create_embedder
 from tests.cli_runner import run_cli
-from tests.fake_telegram import BOT_ID, BOT_USERNAME, TOKEN, parse_html
+from tests.fake_telegram import BOT_USERNAME, TOKEN, parse_html
 from tests.paths import CORPUS, ROOT
 from tests.telegram_harness import (
     ADMIN,
@@ -47,6 +47,7 @@ from tests.telegram_harness import (
     USER,
     add_essay,
     assert_all_valid,
+    bot_message,
     button_press,
     tg_service,
 )
@@ -240,14 +241,9 @@ async def test_group_answers_only_when_addressed(tg):
     assert "[1]" in asked
     (asked_by_name,) = await tg.say(GROUP, f"/ask@{BOT_USERNAME} {question}", user_id=USER)
     assert "[1]" in asked_by_name
-    bot_message = {
-        "message_id": 5,
-        "date": 0,
-        "chat": {"id": GROUP, "type": "supergroup", "title": "Readers"},
-        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Essay Bot"},
-        "text": "an answer",
-    }
-    (replied,) = await tg.say(GROUP, question, user_id=USER, reply_to=bot_message)
+    group = {"id": GROUP, "type": "supergroup", "title": "Readers"}
+    earlier = bot_message(group, 5, "an answer")
+    (replied,) = await tg.say(GROUP, question, user_id=USER, reply_to=earlier)
     assert "[1]" in replied
     assert await tg.say(GROUP, "/nonsense", user_id=USER) == []
     replies = tg.fake.sent(GROUP)
