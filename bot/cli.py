@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 
-from bot.answer import Answer
 from bot.config import Settings, load_settings
 from bot.render import plain_blocks
 from bot.service import Service
@@ -176,11 +175,7 @@ def ask(
         if as_json:
             click.echo(_json_line(service, q))
         else:
-            click.echo(render_answer(service.ask(q)))
-
-
-def render_answer(answer: Answer) -> str:
-    return "\n\n".join(plain_blocks(answer))
+            click.echo("\n\n".join(plain_blocks(service.ask(q))))
 
 
 @cli.command()

@@ -31,7 +31,6 @@ class Settings:
     wechat_appid: str | None = None
     wechat_aes_key: str | None = field(default=None, repr=False)
     wechat_budget_seconds: float = 4.0  # WeChat gives up after 5 s
-    log_level: str = "INFO"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None values (flags not given) are ignored."""
