@@ -119,7 +119,7 @@ def _passages(sentences: list[str], count: int, seed: int) -> list[Chunk]:
     chunks = []
     for key in range(count):
         text = SEP.join(rng.choices(sentences, k=rng.randint(2, 4)))
-        chunks.append(Chunk("synthetic", key, 0, len(text), text, "en", key))
+        chunks.append(Chunk("synthetic", key, key, 0, len(text), text, "en", key))
     return chunks
 
 

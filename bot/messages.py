@@ -12,6 +12,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "— “{title}”, paragraph {paragraph}",
         "zh": "——《{title}》第 {paragraph} 段",
     },
+    "citation_span": {
+        "en": "— “{title}”, paragraphs {first}–{last}",
+        "zh": "——《{title}》第 {first}–{last} 段",
+    },
     "source_hint": {
         "en": "Send /source for the full citations.",
         "zh": "发送 /source 查看完整出处。",

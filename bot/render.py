@@ -15,7 +15,7 @@ from bot.messages import text
 
 @dataclass(frozen=True)
 class Source:
-    """Quote n of an answer, with the whole paragraph it stands in and where it stands."""
+    """Quote n of an answer, with the whole paragraphs it stands in and where it stands."""
 
     n: int
     quote: Quote
@@ -24,7 +24,10 @@ class Source:
 
 
 def citation(quote: Quote, lang: str) -> str:
-    return text("citation", lang, title=quote.title, paragraph=quote.paragraph)
+    first, last = quote.paragraph, quote.last_paragraph
+    if first == last:
+        return text("citation", lang, title=quote.title, paragraph=first)
+    return text("citation_span", lang, title=quote.title, first=first, last=last)
 
 
 def _not_found_blocks(answer: Answer) -> list[str]:
@@ -53,7 +56,7 @@ def html_blocks(answer: Answer) -> list[str]:
 
 
 def plain_source(source: Source, lang: str) -> str:
-    """The whole paragraph with the quote marked 【like this】."""
+    """The whole paragraphs with the quote marked 【like this】."""
     p, q = source.paragraph_text, source.quote
     marked = p[: source.at] + "【" + q.text + "】" + p[source.at + len(q.text) :]
     return f"[{source.n}] {citation(q, lang)}\n{marked}"

@@ -89,12 +89,11 @@ class Service:
             return None
         chunk = chunks[0]
         essay = current.essays[chunk.essay_id]
-        paragraph = current.store.paragraph(chunk.essay_id, chunk.paragraph)
-        if paragraph is None:
+        span = current.store.paragraphs_span(chunk.essay_id, chunk.paragraph, chunk.last_paragraph)
+        if span is None:
             return None
         quote = composer.quote_of(chunk, essay.title, 1.0)
-        body = essay.body[paragraph.start : paragraph.end]
-        return Source(n, quote, body, chunk.start - paragraph.start)
+        return Source(n, quote, essay.body[span[0] : span[1]], chunk.start - span[0])
 
     def forget(self, chat: str) -> int:
         return self.state.forget(chat)

@@ -90,8 +90,10 @@ def build_index(
     )
 
 
-def embedding_units(essays: list[Essay], chunks: list[Chunk]) -> tuple[dict[int, int], list[Chunk]]:
-    """(sentence key -> chunk key, every unit to embed: the chunks, then the other sentences)."""
+def embedding_units(
+    essays: list[Essay], chunks: list[Chunk]
+) -> tuple[dict[int, list[int]], list[Chunk]]:
+    """(sentence key -> chunk keys, every unit to embed: the chunks, then the other sentences)."""
     sentences = [s for essay in essays for s in sentence_chunks(essay)]
     owners = sentence_owners(chunks, sentences)
     chunk_keys = {c.key for c in chunks}
@@ -144,7 +146,7 @@ def _embed(
 
 
 def _write(
-    generation: Path, essays: list[Essay], chunks: list[Chunk], owners: dict[int, int]
+    generation: Path, essays: list[Essay], chunks: list[Chunk], owners: dict[int, list[int]]
 ) -> None:
     store = Store(generation / layout.DB_FILE, create=True)
     try:

@@ -25,8 +25,13 @@ Sentences, inside one paragraph:
     ("Apple: 1980", "Apple vs China Internet: 礼尚往来").
 - Chinese commas `,` `，` `、` never end a sentence.
 
-Chunks: windows of whole consecutive sentences of one paragraph, packed greedily up to
-`max_chars` characters (a longer sentence is a chunk on its own). Each chunk's key is a
+Chunks (passages, what a reader is shown): the essay is first cut into pieces, each a whole
+paragraph, or for a paragraph longer than `max_chars` windows of its whole consecutive
+sentences packed greedily up to `max_chars` (a longer sentence is a piece on its own). Then
+every piece starts one passage, which takes as many following pieces as fit in `max_chars`
+characters. The passages overlap: a one-line paragraph is quoted together with the lines
+that follow it (an essay written as a thread often states a point and answers it on the
+next line), and the retriever never quotes two passages that overlap. Each chunk's key is a
 stable 60-bit number derived from the essay id, the text, and how many times that same
 text occurs earlier in the body, so identical chunks get identical keys whichever
 granularity produced them, and distinct ones get distinct keys.
@@ -42,7 +47,7 @@ from itertools import pairwise
 from index.lang import detect_lang, is_han
 from index.models import Chunk, Essay, Paragraph, Sentence
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 # Words that a '.' follows without ending the sentence (compared lowercased, without the dot).
 ABBREVIATIONS = frozenset(
@@ -169,35 +174,50 @@ def _occurrence(body: str, text: str, start: int) -> int:
 
 
 def chunk_essay(essay: Essay, max_chars: int = 400) -> list[Chunk]:
-    """Windows of whole sentences inside each paragraph, greedily packed to `max_chars`."""
+    """One passage starting at each piece, running over the following pieces that fit."""
+    pieces = _pieces(essay, max_chars)
     chunks = []
-    for paragraph in split_paragraphs(essay.id, essay.body):
-        sentences = split_sentences(essay.body, paragraph.start, paragraph.end)
-        for start, end in _pack(sentences, max_chars):
-            chunks.append(_chunk(essay, paragraph.number, start, end))
+    for i, (first, start, end) in enumerate(pieces):
+        last = first
+        for number, _, piece_end in pieces[i + 1 :]:
+            if piece_end - start > max_chars:
+                break
+            last, end = number, piece_end
+        chunks.append(_chunk(essay, first, last, start, end))
     return chunks
+
+
+def _pieces(essay: Essay, max_chars: int) -> list[tuple[int, int, int]]:
+    """(paragraph number, start, end): whole paragraphs, and sentence windows of long ones."""
+    pieces = []
+    for paragraph in split_paragraphs(essay.id, essay.body):
+        if paragraph.end - paragraph.start <= max_chars:
+            pieces.append((paragraph.number, paragraph.start, paragraph.end))
+            continue
+        sentences = split_sentences(essay.body, paragraph.start, paragraph.end)
+        pieces.extend((paragraph.number, a, b) for a, b in _pack(sentences, max_chars))
+    return pieces
 
 
 def sentence_chunks(essay: Essay) -> list[Chunk]:
     """One chunk per sentence, with the same fields as `chunk_essay` gives."""
     return [
-        _chunk(essay, paragraph.number, sentence.start, sentence.end)
+        _chunk(essay, paragraph.number, paragraph.number, sentence.start, sentence.end)
         for paragraph in split_paragraphs(essay.id, essay.body)
         for sentence in split_sentences(essay.body, paragraph.start, paragraph.end)
     ]
 
 
-def sentence_owners(chunks: list[Chunk], sentences: list[Chunk]) -> dict[int, int]:
-    """Sentence key -> key of the chunk of the same essay whose span holds the sentence."""
+def sentence_owners(chunks: list[Chunk], sentences: list[Chunk]) -> dict[int, list[int]]:
+    """Sentence key -> keys of the chunks of the same essay whose spans hold the sentence."""
     by_essay: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_essay.setdefault(chunk.essay_id, []).append(chunk)
-    owners = {}
+    owners: dict[int, list[int]] = {}
     for sentence in sentences:
         for chunk in by_essay.get(sentence.essay_id, []):
             if chunk.start <= sentence.start and sentence.end <= chunk.end:
-                owners[sentence.key] = chunk.key
-                break
+                owners.setdefault(sentence.key, []).append(chunk.key)
     return owners
 
 
@@ -212,9 +232,9 @@ def _pack(sentences: list[Sentence], max_chars: int) -> list[tuple[int, int]]:
     return windows
 
 
-def _chunk(essay: Essay, paragraph: int, start: int, end: int) -> Chunk:
-    """The chunk for essay.body[start:end]."""
+def _chunk(essay: Essay, first: int, last: int, start: int, end: int) -> Chunk:
+    """The chunk for essay.body[start:end], drawn from paragraphs first..last."""
     text = essay.body[start:end]
     lang = detect_lang(text, default=essay.lang)
     key = chunk_key(essay.id, text, _occurrence(essay.body, text, start))
-    return Chunk(essay.id, paragraph, start, end, text, lang, key)
+    return Chunk(essay.id, first, last, start, end, text, lang, key)

@@ -31,3 +31,7 @@ class QuestionError(EssayBotError):
 
 class VectorIndexError(EssayBotError):
     """A vector index type that does not exist was asked for."""
+
+
+class IndexOutdatedError(EssayBotError):
+    """The index was built by a version of essaybot that chunked the essays differently."""

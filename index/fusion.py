@@ -10,8 +10,8 @@ taken over the corpus at build time; nothing is fitted to questions. Each part o
 vector is centred and re-normalised on its own, so the inner product stays the mean of
 the parts' cosines.
 
-Granularity. A chunk (a window of sentences) is scored by its own similarity plus that of its
-best sentence: the chunk brings context, the sentence precision.
+Granularity. A chunk (a passage of whole paragraphs or sentences) is scored by its own
+similarity plus that of its best sentence: the chunk brings context, the sentence precision.
 """
 
 from __future__ import annotations
@@ -47,17 +47,17 @@ def centre(
 
 
 def chunk_scores(
-    units: Mapping[int, float], owners: Mapping[int, int]
+    units: Mapping[int, float], owners: Mapping[int, Sequence[int]]
 ) -> dict[int, tuple[float, float]]:
     """chunk key -> (its own similarity, its best sentence's similarity), from unit scores.
 
-    `owners` maps each sentence key to the key of the chunk holding it (a one-sentence chunk
-    owns itself). A unit not among `units` counts as the lowest score seen, an upper bound."""
+    `owners` maps each sentence key to the keys of the chunks holding it (a one-sentence chunk
+    is among its own owners). A unit not among `units` counts as the lowest score seen, an
+    upper bound."""
     floor = min(units.values(), default=0.0)
     best: dict[int, float] = {}
     for key, score in units.items():
-        chunk = owners.get(key)
-        if chunk is not None:
+        for chunk in owners.get(key, ()):
             best[chunk] = max(best.get(chunk, floor), score)
-    chunks = set(best) | {key for key in units if key not in owners or owners[key] == key}
+    chunks = set(best) | {key for key in units if key not in owners or key in owners[key]}
     return {key: (units.get(key, floor), best.get(key, floor)) for key in chunks}

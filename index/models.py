@@ -36,15 +36,20 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A window of whole sentences inside one paragraph; essay.body[start:end] == text."""
+    """A passage: whole consecutive paragraphs (or sentences of a long one) of one essay;
+    essay.body[start:end] == text."""
 
     essay_id: str
-    paragraph: int
+    paragraph: int  # the first paragraph it draws on
+    last_paragraph: int  # the last one (== paragraph for a passage inside one paragraph)
     start: int
     end: int
     text: str
     lang: str
     key: int  # stable, content-derived 60-bit id: the FAISS id and the SQLite primary key
+
+    def overlaps(self, other: Chunk) -> bool:
+        return self.essay_id == other.essay_id and self.start < other.end and other.start < self.end
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """Open a built index and search it.
 
-search() ranks chunks by dense similarity, with the question centred on its language's mean
-(index.fusion) so a question meets passages in either language on equal terms; a chunk scores
-its own similarity plus that of its best sentence. Keyword evidence is fused in for the
-passages in the *other* language: BM25 over the question's words translated through the
-corpus lexicon (index.lexicon), divided by the best such score, times KEYWORD_WEIGHT. BM25
-over the question's own words is not fused: it pulled same-language passages above the
-cross-language answer at every weight tried (docs/retrieval.md). Each hit also carries the
-share of the question's content words that its essay holds in either language, for abstention.
+search() ranks chunks (overlapping passages, index.chunking) by dense similarity, with the
+question centred on its language's mean (index.fusion) so a question meets passages in either
+language on equal terms; a chunk scores its own similarity plus that of its best sentence.
+Keyword evidence is fused in for the passages in the *other* language: BM25 over the
+question's words translated through the corpus lexicon (index.lexicon), divided by the best
+such score, times KEYWORD_WEIGHT. BM25 over the question's own words is not fused: it pulled
+same-language passages above the cross-language answer at every weight tried
+(docs/retrieval.md). Each hit also carries the share of the question's content words that
+its essay holds in either language, for abstention. A passage that overlaps a better-ranked
+one is skipped, so no text is quoted twice.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from pathlib import Path
 import faiss
 
 from index import layout, vectors
+from index.chunking import CHUNKER_VERSION
 from index.embedders import Embedder, part_slices
-from index.errors import EmbedderMismatchError, EssayBotError
+from index.errors import EmbedderMismatchError, EssayBotError, IndexOutdatedError
 from index.fusion import centre, chunk_scores
 from index.lang import detect_lang
 from index.lexicon import is_content
-from index.models import Essay, Hit
+from index.models import Chunk, Essay, Hit
 from index.store import Store
 from index.tokenize import keyword_tokens
 
@@ -46,6 +49,12 @@ class Retriever:
                 f"'{self.manifest.embedder}', "
                 f"not '{embedder.id}'. Use --embedder {self.manifest.embedder}, or rebuild: "
                 f"essaybot index build --rebuild --embedder {embedder.id}"
+            )
+        if self.manifest.chunker != CHUNKER_VERSION:
+            raise IndexOutdatedError(
+                f"The index in {generation.parent} was built by an older essaybot (chunker "
+                f"{self.manifest.chunker}, now {CHUNKER_VERSION}). Rebuild it: "
+                f"essaybot index build --index {generation.parent}"
             )
         self.embedder = embedder
         self.store = Store(generation / layout.DB_FILE)
@@ -83,7 +92,7 @@ class Retriever:
         scores = chunk_scores(dict(self.dense(question, UNITS)), self.owners)
         keyword = dict(self.translated(question))
         total = {key: sum(s) + KEYWORD_WEIGHT * keyword.get(key, 0.0) for key, s in scores.items()}
-        best = sorted(total, key=lambda key: total[key], reverse=True)[:k]
+        best = self.disjoint(sorted(total, key=lambda key: total[key], reverse=True), k)
         coverage = self.coverage(question)
         return [
             Hit(
@@ -94,8 +103,19 @@ class Retriever:
                 scores[chunk.key][1],
                 coverage.get(chunk.essay_id, 0.0),
             )
-            for chunk in self.store.chunks(best)
+            for chunk in best
         ]
+
+    def disjoint(self, ranked: list[int], k: int) -> list[Chunk]:
+        """The first k chunks of `ranked` (keys, best first) that overlap no better one."""
+        chosen: list[Chunk] = []
+        for start in range(0, len(ranked), CANDIDATES):
+            for chunk in self.store.chunks(ranked[start : start + CANDIDATES]):
+                if not any(chunk.overlaps(other) for other in chosen):
+                    chosen.append(chunk)
+                    if len(chosen) == k:
+                        return chosen
+        return chosen
 
     def coverage(self, question: str) -> dict[str, float]:
         """Essay id -> share of the question's content words the essay holds, in either

@@ -1,5 +1,5 @@
 """The index's SQLite file, through sqlite-utils: essays, paragraphs, chunks, keywords, vectors,
-sentences (which chunk holds each sentence) and centres (the mean vector of each language).
+sentences (which chunks hold each sentence) and centres (the mean vector of each language).
 
 The chunk key is the primary key here and the id of the chunk's vector in FAISS; a sentence's
 vector is in FAISS under the sentence key.
@@ -19,7 +19,7 @@ from index.errors import IndexCorruptError
 from index.models import Chunk, Essay, Paragraph
 from index.tokenize import fts_query, keyword_tokens
 
-_CHUNK_COLUMNS = "key, essay_id, paragraph, start, end, text, lang"
+_CHUNK_COLUMNS = "key, essay_id, paragraph, last_paragraph, start, end, text, lang"
 TABLES = {"essays", "paragraphs", "chunks", "vectors", "sentences", "centres", "lexicon"}
 
 
@@ -77,6 +77,7 @@ class Store:
                 "key": c.key,
                 "essay_id": c.essay_id,
                 "paragraph": c.paragraph,
+                "last_paragraph": c.last_paragraph,
                 "start": c.start,
                 "end": c.end,
                 "text": c.text,
@@ -95,10 +96,12 @@ class Store:
         )
         self.db.table("vectors").insert_all(rows, pk="key", batch_size=1000)
 
-    def write_sentences(self, owners: Mapping[int, int]) -> None:
+    def write_sentences(self, owners: Mapping[int, Sequence[int]]) -> None:
         table = self.db.table("sentences")
-        table.create({"key": int, "chunk_key": int}, pk="key", if_not_exists=True)
-        table.insert_all({"key": key, "chunk_key": chunk} for key, chunk in owners.items())
+        table.create({"key": int, "chunk_key": int}, pk=("key", "chunk_key"), if_not_exists=True)
+        table.insert_all(
+            {"key": key, "chunk_key": chunk} for key, chunks in owners.items() for chunk in chunks
+        )
 
     def write_centres(self, means: Mapping[str, np.ndarray]) -> None:
         table = self.db.table("centres")
@@ -138,12 +141,15 @@ class Store:
     def all_chunks(self) -> list[Chunk]:
         return [_chunk(row) for row in self._rows(f"select {_CHUNK_COLUMNS} from chunks")]
 
-    def paragraph(self, essay_id: str, number: int) -> Paragraph | None:
+    def paragraphs_span(self, essay_id: str, first: int, last: int) -> tuple[int, int] | None:
+        """(start, end) of paragraphs first..last of an essay, or None when one is unknown."""
         rows = self._rows(
-            "select start, end from paragraphs where essay_id = ? and number = ?",
-            (essay_id, number),
+            "select min(start), max(end), count(*) from paragraphs "
+            "where essay_id = ? and number between ? and ?",
+            (essay_id, first, last),
         )
-        return Paragraph(essay_id, number, *rows[0]) if rows else None
+        start, end, count = rows[0]
+        return (start, end) if count == last - first + 1 else None
 
     def vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors by key, for re-use by the next build."""
@@ -157,9 +163,12 @@ class Store:
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
-    def sentence_owners(self) -> dict[int, int]:
-        """Sentence key -> key of the chunk that holds it."""
-        return dict(self._rows("select key, chunk_key from sentences"))
+    def sentence_owners(self) -> dict[int, list[int]]:
+        """Sentence key -> keys of the chunks that hold it."""
+        owners: dict[int, list[int]] = {}
+        for key, chunk in self._rows("select key, chunk_key from sentences"):
+            owners.setdefault(key, []).append(chunk)
+        return owners
 
     def centres(self) -> dict[str, np.ndarray]:
         """Language -> mean passage vector, as the builder stored them."""
@@ -215,5 +224,5 @@ class Store:
 
 
 def _chunk(row: tuple) -> Chunk:
-    key, essay_id, paragraph, start, end, text, lang = row
-    return Chunk(essay_id, paragraph, start, end, text, lang, key)
+    key, essay_id, paragraph, last_paragraph, start, end, text, lang = row
+    return Chunk(essay_id, paragraph, last_paragraph, start, end, text, lang, key)

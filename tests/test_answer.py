@@ -16,7 +16,7 @@ ESSAYS = {"e": Essay("e", "T & <i>", "en", BODY, "e.md")}
 
 
 def hit(start: int, end: int, score: float = 0.8, text: str | None = None) -> Hit:
-    chunk = Chunk("e", 1, start, end, BODY[start:end] if text is None else text, "en", start + 1)
+    chunk = Chunk("e", 1, 1, start, end, BODY[start:end] if text is None else text, "en", start + 1)
     return Hit(chunk, score, score / 2, None)
 
 
@@ -83,6 +83,7 @@ def test_json_has_the_documented_fields():
         "essay_id",
         "title",
         "paragraph",
+        "last_paragraph",
         "start",
         "end",
         "score",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,13 @@ import pytest
 from index import layout
 from index.builder import build_index
 from index.embedders import create_embedder
-from index.errors import CorpusError, EmbedderMismatchError, IndexCorruptError, IndexMissingError
+from index.errors import (
+    CorpusError,
+    EmbedderMismatchError,
+    IndexCorruptError,
+    IndexMissingError,
+    IndexOutdatedError,
+)
 from index.retriever import Retriever
 from index.store import Store
 
@@ -87,6 +94,16 @@ def test_bad_essay_fails_the_build_and_keeps_the_previous_index(corpus_copy, tmp
 def test_opening_with_another_embedder_is_refused_with_the_fix(hash_index):
     with pytest.raises(EmbedderMismatchError, match=r"index build --rebuild --embedder use"):
         Retriever(layout.current_generation(hash_index), create_embedder("use"))
+
+
+def test_an_index_chunked_by_an_older_version_is_refused_and_rebuilt(corpus_copy, tmp_path):
+    build(corpus_copy, tmp_path / "idx")
+    generation = layout.current_generation(tmp_path / "idx")
+    layout.write_manifest(generation, replace(layout.read_manifest(generation), chunker="1"))
+    with pytest.raises(IndexOutdatedError, match=r"essaybot index build --index"):
+        Retriever(generation, HASH)
+    build(corpus_copy, tmp_path / "idx")
+    Retriever(layout.current_generation(tmp_path / "idx"), HASH).close()
 
 
 def test_missing_index_says_how_to_build(tmp_path):

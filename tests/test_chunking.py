@@ -266,22 +266,29 @@ def test_split_paragraphs(body, expected):
 def test_chunks_pack_whole_sentences_up_to_max_chars():
     body = "One one one. Two two two. Three three.\n\nFour four four four four four four."
     chunks = chunk_essay(essay(body), max_chars=25)
-    assert [(c.paragraph, c.text) for c in chunks] == [
-        (1, "One one one. Two two two."),
-        (1, "Three three."),
-        (2, "Four four four four four four four."),  # longer than max_chars: a chunk on its own
+    assert [(c.paragraph, c.last_paragraph, c.text) for c in chunks] == [
+        (1, 1, "One one one. Two two two."),
+        (1, 1, "Three three."),
+        (2, 2, "Four four four four four four four."),  # longer than max_chars: on its own
     ]
 
 
-def test_chunks_never_cross_paragraphs():
-    body = "Short.\n\nShort too."
-    assert [c.text for c in chunk_essay(essay(body), max_chars=400)] == ["Short.", "Short too."]
+def test_each_paragraph_starts_a_passage_over_the_following_ones_that_fit():
+    body = "Short.\n\nShort too.\n\nA third one."
+    chunks = chunk_essay(essay(body), max_chars=400)
+    assert [(c.paragraph, c.last_paragraph, c.text) for c in chunks] == [
+        (1, 3, body),
+        (2, 3, "Short too.\n\nA third one."),
+        (3, 3, "A third one."),
+    ]
+    chunks = chunk_essay(essay(body), max_chars=20)  # "Short too.\n\nA third one." is 24
+    assert [c.text for c in chunks] == ["Short.\n\nShort too.", "Short too.", "A third one."]
 
 
 def test_chunk_lang_per_chunk_with_the_essay_lang_for_no_letters():
     body = "2024\n\n拭目以待\n\nHello there."
-    assert [c.lang for c in chunk_essay(essay(body, "en"))] == ["en", "zh", "en"]
-    assert [c.lang for c in chunk_essay(essay(body, "zh"))] == ["zh", "zh", "en"]
+    assert [c.lang for c in chunk_essay(essay(body, "en"), 5)] == ["en", "zh", "en"]
+    assert [c.lang for c in chunk_essay(essay(body, "zh"), 5)] == ["zh", "zh", "en"]
 
 
 def test_sentence_chunks_are_one_per_sentence():
@@ -304,7 +311,7 @@ def test_chunk_key_is_stable_and_60_bit():
 
 def test_identical_texts_get_distinct_keys_and_identical_chunks_share_one():
     body = "Let’s see.\n\nLet’s see. More text here."
-    windows = chunk_essay(essay(body), max_chars=400)
+    windows = chunk_essay(essay(body), max_chars=12)
     singles = sentence_chunks(essay(body))
     assert windows[0] == singles[0]
     assert singles[0].text == singles[1].text and singles[0].key != singles[1].key
@@ -367,17 +374,17 @@ def test_paragraphs_are_trimmed_blank_free_and_cover_the_body(body):
 
 @settings(max_examples=300)
 @given(TEXT, st.integers(1, 80))
-def test_chunks_are_slices_inside_one_paragraph(body, max_chars):
+def test_chunks_are_slices_from_their_first_to_their_last_paragraph(body, max_chars):
     doc = essay(body)
     paragraphs = {p.number: p for p in split_paragraphs("e", body)}
     chunks = chunk_essay(doc, max_chars)
     singles = sentence_chunks(doc)
     for chunk in chunks + singles:
-        paragraph = paragraphs[chunk.paragraph]
+        first, last = paragraphs[chunk.paragraph], paragraphs[chunk.last_paragraph]
         assert body[chunk.start : chunk.end] == chunk.text
-        assert paragraph.start <= chunk.start < chunk.end <= paragraph.end
+        assert first.start <= chunk.start < first.end and last.start < chunk.end <= last.end
         assert chunk.lang in ("zh", "en")
-    assert _ordered(chunks) and _ordered(singles)
+    assert _ordered(singles) and _sliding(chunks)
     assert _made_of_whole_sentences(chunks, singles)
     long = [c for c in chunks if c.end - c.start > max_chars]
     assert all(any((s.start, s.end) == (c.start, c.end) for s in singles) for c in long)
@@ -387,6 +394,11 @@ def test_chunks_are_slices_inside_one_paragraph(body, max_chars):
 
 def _ordered(chunks: list[Chunk]) -> bool:
     return all(a.end <= b.start for a, b in pairwise(chunks))
+
+
+def _sliding(chunks: list[Chunk]) -> bool:
+    """Passages start in order, each after the last one's start, and never end earlier."""
+    return all(a.start < b.start and a.end <= b.end for a, b in pairwise(chunks))
 
 
 def _made_of_whole_sentences(chunks: list[Chunk], singles: list[Chunk]) -> bool:

@@ -136,7 +136,7 @@ async def test_source_after_an_answer_shows_the_paragraphs(start_wechat, hash_se
     answer = await wechat.ask("Mixue founders will stay as co-chairman", 5001)
     sources = await wechat.ask("来源", 5002)
     assert sources.startswith("[1] ") and "【" in sources and "】" in sources
-    first_quote = answer.split("\n")[0].removeprefix("[1] ")
+    first_quote = answer.removeprefix("[1] ").split("\n— ")[0]  # up to its citation line
     assert f"【{first_quote}】" in sources
 
 
