@@ -78,7 +78,7 @@ class Policy:
     min_score: float = 0.20
     max_quotes: int = 3
     closest_essays: int = 2
-    check_numbers: bool = True  # a question asking for a number needs a number in the quote
+    check_numbers: bool = True  # a question asking for a number needs one in a topical sentence
     check_words: bool = True  # the essay quoted must hold a content word of the question
 
 
@@ -123,14 +123,18 @@ def quote_of(chunk: Chunk, title: str, score: float) -> Quote:
 def answers(question: str, hits: Sequence[Hit], policy: Policy) -> bool:
     """Whether the best hit may be quoted: it clears the score floor; its essay holds at least
     one content word of the question, in either language (keyboard mash and questions on
-    other subjects share none with it); and when the question asks for a number, the
-    passage has one."""
+    other subjects share none with it); and when the question asks for a number, a sentence
+    of the passage that holds a word of the question has one (a number beside the topic, in
+    a neighbouring line about something else, does not answer)."""
     if not hits or hits[0].score < policy.min_score:
         return False
     if policy.check_words and hits[0].coverage == 0.0:
         return False
-    wants_number = policy.check_numbers and asks_for_number(question)
-    return not wants_number or has_number(hits[0].chunk.text)
+    if not (policy.check_numbers and asks_for_number(question)):
+        return True
+    best = hits[0]
+    sentences = best.topical if best.topical is not None else (best.chunk.text,)
+    return any(has_number(sentence) for sentence in sentences)
 
 
 def compose(

@@ -8,8 +8,9 @@ question's words translated through the corpus lexicon (index.lexicon), divided 
 such score, times KEYWORD_WEIGHT. BM25 over the question's own words is not fused: it pulled
 same-language passages above the cross-language answer at every weight tried
 (docs/retrieval.md). Each hit also carries the share of the question's content words that
-its essay holds in either language, for abstention. A passage that overlaps a better-ranked
-one is skipped, so no text is quoted twice.
+its essay holds in either language, for abstention; the best hit also carries its sentences
+that hold one (tokenizing them costs ~2.5 ms a passage, so only the passage judged gets it).
+A passage that overlaps a better-ranked one is skipped, so no text is quoted twice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import faiss
 
 from index import layout, vectors
-from index.chunking import CHUNKER_VERSION
+from index.chunking import CHUNKER_VERSION, split_sentences
 from index.embedders import Embedder, part_slices
 from index.errors import EmbedderMismatchError, EssayBotError, IndexOutdatedError
 from index.fusion import centre, chunk_scores
@@ -93,7 +94,8 @@ class Retriever:
         keyword = dict(self.translated(question))
         total = {key: sum(s) + KEYWORD_WEIGHT * keyword.get(key, 0.0) for key, s in scores.items()}
         best = self.disjoint(sorted(total, key=lambda key: total[key], reverse=True), k)
-        coverage = self.coverage(question)
+        words = self.question_words(question)
+        coverage = self.coverage(words)
         return [
             Hit(
                 chunk,
@@ -102,8 +104,9 @@ class Retriever:
                 keyword.get(chunk.key),
                 scores[chunk.key][1],
                 coverage.get(chunk.essay_id, 0.0),
+                self.topical(chunk, words) if rank == 0 else None,
             )
-            for chunk in best
+            for rank, chunk in enumerate(best)
         ]
 
     def disjoint(self, ranked: list[int], k: int) -> list[Chunk]:
@@ -117,17 +120,34 @@ class Retriever:
                         return chosen
         return chosen
 
-    def coverage(self, question: str) -> dict[str, float]:
-        """Essay id -> share of the question's content words the essay holds, in either
-        language (every essay gets 1.0 when the question has no content word to judge by)."""
+    def question_words(self, question: str) -> dict[str, set[str]] | None:
+        """Each content word of the question -> the corpus words it may stand for, in either
+        language (an empty set when none); None when the question has no content word."""
         content = [t for t in dict.fromkeys(keyword_tokens(question)) if is_content(t)]
         if not content:
+            return None
+        found = self.store.lexicon(content)
+        return {word: found.get(word, set()) for word in content}
+
+    def coverage(self, words: dict[str, set[str]] | None) -> dict[str, float]:
+        """Essay id -> share of the question's content words the essay holds (every essay
+        gets 1.0 when the question has no content word to judge by)."""
+        if words is None:
             return dict.fromkeys(self.essays, 1.0)
-        words = self.store.lexicon(content).values()
         return {
-            essay: sum(1 for found in words if found & held) / len(content)
+            essay: sum(1 for found in words.values() if found & held) / len(words)
             for essay, held in self.vocabulary.items()
         }
+
+    def topical(self, chunk: Chunk, words: dict[str, set[str]] | None) -> tuple[str, ...]:
+        """The chunk's sentences that hold a content word of the question (all of them when
+        the question has none)."""
+        body = self.essays[chunk.essay_id].body
+        texts = [body[s.start : s.end] for s in split_sentences(body, chunk.start, chunk.end)]
+        if words is None:
+            return tuple(texts)
+        targets = set().union(*words.values())
+        return tuple(text for text in texts if targets & set(keyword_tokens(text)))
 
 
 class LiveRetriever:

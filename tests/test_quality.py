@@ -12,10 +12,12 @@ import pytest
 from bot.answer import ANSWERED, NOT_FOUND, Policy, answers, asks_for_number, has_number
 from bot.service import Service
 from index.builder import build_index
+from index.chunking import split_sentences
 from index.embedders import DEFAULT_EMBEDDER, create_embedder
 from index.fusion import centre, chunk_scores, language_means
 from index.lexicon import build_lexicon, cedict_lines, cedict_pairs, sense_words
 from index.models import Chunk, Hit
+from index.tokenize import keyword_tokens
 from tests.conftest import make_service
 from tests.paths import CORPUS, DEV
 
@@ -136,6 +138,26 @@ def _hit(text: str, score: float) -> Hit:
 )
 def test_answers(question, text, score, expected):
     assert answers(question, [_hit(text, score)], Policy(min_score=0.3)) is expected
+
+
+def test_the_number_must_be_in_a_sentence_holding_a_word_of_the_question():
+    text = "Users are no longer reported. The stock dropped 24.65% in a day."
+    beside = Hit(_hit(text, 0.8).chunk, 0.8, topical=("Users are no longer reported.",))
+    assert not answers("how many users?", [beside], Policy())
+    inside = Hit(_hit(text, 0.8).chunk, 0.8, topical=("The stock dropped 24.65% in a day.",))
+    assert answers("how much did the stock drop?", [inside], Policy())
+
+
+@pytest.mark.parametrize("question", ["腾讯音乐股价一天跌了多少?", "How many users has Bilibili?"])
+def test_the_retriever_marks_the_sentences_holding_a_word_of_the_question(service, question):
+    retriever = service.retriever.get()
+    targets = set().union(*(retriever.question_words(question) or {}).values())
+    best, *rest = retriever.search(question, 3)
+    body = retriever.essays[best.chunk.essay_id].body
+    spans = split_sentences(body, best.chunk.start, best.chunk.end)
+    sentences = [body[s.start : s.end] for s in spans]
+    assert best.topical == tuple(s for s in sentences if targets & set(keyword_tokens(s)))
+    assert best.topical and all(hit.topical is None for hit in rest)
 
 
 def test_the_number_check_can_be_turned_off():
