@@ -97,6 +97,12 @@ def asks_for_number(question: str) -> bool:
     return _ASKS_NUMBER.search(question) is not None
 
 
+def wants_number(question: str, policy: Policy) -> bool:
+    """Whether the number check applies: the retriever then marks the best hit's sentences
+    that hold a word of the question (Retriever.search's `topical`)."""
+    return policy.check_numbers and asks_for_number(question)
+
+
 def has_number(text: str) -> bool:
     return _HAS_NUMBER.search(text) is not None
 
@@ -130,7 +136,7 @@ def answers(question: str, hits: Sequence[Hit], policy: Policy) -> bool:
         return False
     if policy.check_words and hits[0].coverage == 0.0:
         return False
-    if not (policy.check_numbers and asks_for_number(question)):
+    if not wants_number(question, policy):
         return True
     best = hits[0]
     sentences = best.topical if best.topical is not None else (best.chunk.text,)

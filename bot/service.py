@@ -47,7 +47,9 @@ class Service:
         question = self.check(question)
         lang = detect_lang(question)
         current = self.retriever.get()
-        hits = current.search(question, CANDIDATES)
+        hits = current.search(
+            question, CANDIDATES, topical=composer.wants_number(question, self.policy)
+        )
         answer = composer.compose(question, lang, hits, current.essays, self.policy)
         if chat is not None and answer.quotes:
             self.state.put(

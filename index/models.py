@@ -62,5 +62,5 @@ class Hit:
     keyword: float | None = None
     sentence: float | None = None  # the similarity of its best sentence
     coverage: float | None = None  # share of the question's content words its essay holds
-    # its sentences holding a content word of the question; set on the best hit only (None)
+    # its sentences holding a content word of the question: on the best hit, when asked for
     topical: tuple[str, ...] | None = None

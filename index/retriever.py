@@ -8,8 +8,9 @@ question's words translated through the corpus lexicon (index.lexicon), divided 
 such score, times KEYWORD_WEIGHT. BM25 over the question's own words is not fused: it pulled
 same-language passages above the cross-language answer at every weight tried
 (docs/retrieval.md). Each hit also carries the share of the question's content words that
-its essay holds in either language, for abstention; the best hit also carries its sentences
-that hold one (tokenizing them costs ~2.5 ms a passage, so only the passage judged gets it).
+its essay holds in either language, for abstention; on request (a question asking for a
+number) the best hit also carries its sentences that hold one: tokenizing them costs a few
+milliseconds, so only the passage judged gets it, and only when the judgement needs it.
 A passage that overlaps a better-ranked one is skipped, so no text is quoted twice.
 """
 
@@ -88,8 +89,9 @@ class Retriever:
         top = max((score for _, score in hits), default=0.0)
         return [(key, score / top) for key, score in hits] if top > 0 else []
 
-    def search(self, question: str, k: int = 5) -> list[Hit]:
-        """The k best chunks: own similarity + best sentence's + weighted translated BM25."""
+    def search(self, question: str, k: int = 5, *, topical: bool = False) -> list[Hit]:
+        """The k best chunks: own similarity + best sentence's + weighted translated BM25.
+        With `topical`, the best one also carries its sentences holding a question word."""
         scores = chunk_scores(dict(self.dense(question, UNITS)), self.owners)
         keyword = dict(self.translated(question))
         total = {key: sum(s) + KEYWORD_WEIGHT * keyword.get(key, 0.0) for key, s in scores.items()}
@@ -104,7 +106,7 @@ class Retriever:
                 keyword.get(chunk.key),
                 scores[chunk.key][1],
                 coverage.get(chunk.essay_id, 0.0),
-                self.topical(chunk, words) if rank == 0 else None,
+                self.topical(chunk, words) if topical and rank == 0 else None,
             )
             for rank, chunk in enumerate(best)
         ]

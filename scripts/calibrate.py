@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--no-numbers", action="store_true", help="Leave the number check out.")
     args = parser.parse_args()
     retriever, rows = devset.open_dev(args)
-    cases = [(r, retriever.search(r["question"], 10)) for r in rows]
+    cases = [(r, retriever.search(r["question"], 10, topical=True)) for r in rows]
     base = Policy(check_numbers=not args.no_numbers)
     halves = [cases[0::2], cases[1::2]]
     for i, (train, test) in enumerate([(halves[0], halves[1]), (halves[1], halves[0])]):

@@ -27,7 +27,11 @@ def figures(r: Retriever, rows: list[dict], weight: float) -> tuple[float, float
     policy = Policy(min_score=-10.0, check_numbers=False, check_words=False)
     answers = [
         compose(
-            q["question"], detect_lang(q["question"]), r.search(q["question"], 10), r.essays, policy
+            q["question"],
+            detect_lang(q["question"]),
+            r.search(q["question"], 10, topical=True),
+            r.essays,
+            policy,
         )
         for q in rows
     ]

@@ -152,7 +152,8 @@ def test_the_number_must_be_in_a_sentence_holding_a_word_of_the_question():
 def test_the_retriever_marks_the_sentences_holding_a_word_of_the_question(service, question):
     retriever = service.retriever.get()
     targets = set().union(*(retriever.question_words(question) or {}).values())
-    best, *rest = retriever.search(question, 3)
+    assert all(hit.topical is None for hit in retriever.search(question, 3))
+    best, *rest = retriever.search(question, 3, topical=True)
     body = retriever.essays[best.chunk.essay_id].body
     spans = split_sentences(body, best.chunk.start, best.chunk.end)
     sentences = [body[s.start : s.end] for s in spans]
