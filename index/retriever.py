@@ -79,12 +79,14 @@ class Retriever:
     def keyword(self, question: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
         return self.store.keyword_search(question, k)
 
-    def translated(self, question: str) -> list[tuple[int, float]]:
+    def translated(
+        self, question: str, words: dict[str, set[str]] | None
+    ) -> list[tuple[int, float]]:
         """(chunk key, BM25 scaled to [0, 1]) over the other language's chunks, for the
-        question's words translated through the lexicon."""
+        question's words (`question_words`) translated through the lexicon."""
         lang = detect_lang(question)
-        words = self.store.lexicon(keyword_tokens(question))
-        targets = {t for found in words.values() for t in found if detect_lang(t, lang) != lang}
+        found = (words or {}).values()
+        targets = {t for corpus in found for t in corpus if detect_lang(t, lang) != lang}
         hits = self.store.keyword_search_in(sorted(targets), "en" if lang == "zh" else "zh", UNITS)
         top = max((score for _, score in hits), default=0.0)
         return [(key, score / top) for key, score in hits] if top > 0 else []
@@ -92,11 +94,11 @@ class Retriever:
     def search(self, question: str, k: int = 5, *, topical: bool = False) -> list[Hit]:
         """The k best chunks: own similarity + best sentence's + weighted translated BM25.
         With `topical`, the best one also carries its sentences holding a question word."""
+        words = self.question_words(question)
         scores = chunk_scores(dict(self.dense(question, UNITS)), self.owners)
-        keyword = dict(self.translated(question))
+        keyword = dict(self.translated(question, words))
         total = {key: sum(s) + KEYWORD_WEIGHT * keyword.get(key, 0.0) for key, s in scores.items()}
         best = self.disjoint(sorted(total, key=lambda key: total[key], reverse=True), k)
-        words = self.question_words(question)
         coverage = self.coverage(words)
         return [
             Hit(

@@ -82,10 +82,9 @@ def test_every_quote_for_every_dev_question_is_a_verbatim_slice_of_its_paragraph
             assert essays[quote.essay_id].body[quote.start : quote.end] == quote.text
             span = store.paragraphs_span(quote.essay_id, quote.paragraph, quote.last_paragraph)
             assert span and span[0] <= quote.start <= quote.end <= span[1]
-        spans = [(q.essay_id, q.start, q.end) for q in quotes]
-        assert not any(  # no text is quoted twice
-            e == f and a < d and c < b for i, (e, a, b) in enumerate(spans) for f, c, d in spans[:i]
-        )
+        chunks = store.chunks([q.key for q in quotes])
+        assert len(chunks) == len(quotes)
+        assert not any(a.overlaps(b) for i, a in enumerate(chunks) for b in chunks[:i])
 
 
 # ---------- abstention, pure ----------
