@@ -31,7 +31,12 @@ sentences packed greedily up to `max_chars` (a longer sentence is a piece on its
 every piece starts one passage, which takes as many following pieces as fit in `max_chars`
 characters. The passages overlap: a one-line paragraph is quoted together with the lines
 that follow it (an essay written as a thread often states a point and answers it on the
-next line), and the retriever never quotes two passages that overlap. Each chunk's key is a
+next line), and the retriever never quotes two passages that overlap. A passage of a single
+sentence that lies inside the passage before it (an essay's last line, a line before a
+paragraph too long to join) is dropped: its sentence is scored anyway, as the best sentence
+of the passages holding it, while as a passage of its own it counted that one similarity
+twice, so short lines that say little ("Let's see.", "拭目以待") outranked passages that
+answer (docs/retrieval.md, round 5). Each chunk's key is a
 stable 60-bit number derived from the essay id, the text, and how many times that same
 text occurs earlier in the body, so identical chunks get identical keys whichever
 granularity produced them, and distinct ones get distinct keys.
@@ -47,7 +52,7 @@ from itertools import pairwise
 from index.lang import detect_lang, is_han
 from index.models import Chunk, Essay, Paragraph, Sentence
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 # Words that a '.' follows without ending the sentence (compared lowercased, without the dot).
 ABBREVIATIONS = frozenset(
@@ -174,16 +179,19 @@ def _occurrence(body: str, text: str, start: int) -> int:
 
 
 def chunk_essay(essay: Essay, max_chars: int = 400) -> list[Chunk]:
-    """One passage starting at each piece, running over the following pieces that fit."""
+    """One passage starting at each piece, running over the following pieces that fit;
+    less the one-sentence passages that lie inside the passage before them."""
     pieces = _pieces(essay, max_chars)
-    chunks = []
+    chunks: list[Chunk] = []
     for i, (first, start, end) in enumerate(pieces):
         last = first
         for number, _, piece_end in pieces[i + 1 :]:
             if piece_end - start > max_chars:
                 break
             last, end = number, piece_end
-        chunks.append(_chunk(essay, first, last, start, end))
+        inside = bool(chunks) and end <= chunks[-1].end
+        if not (inside and len(split_sentences(essay.body, start, end)) == 1):
+            chunks.append(_chunk(essay, first, last, start, end))
     return chunks
 
 

@@ -53,8 +53,8 @@ def test_adding_an_essay_embeds_only_its_chunks(corpus_copy, tmp_path):
     )
     second = build(corpus_copy, tmp_path / "idx")
     new_chunks = [c for c in chunk_rows(tmp_path / "idx") if c.essay_id == "new-essay"]
-    assert len(new_chunks) == 2  # plus two vectors: the sentences of the two-sentence chunk
-    assert second.embedded == second.units - first.units == 4
+    assert len(new_chunks) == 1  # the whole essay: "Another paragraph." alone lies inside it
+    assert second.embedded == second.units - first.units == 4  # and its three sentences
     assert second.reused == first.units
 
 

@@ -274,15 +274,24 @@ def test_chunks_pack_whole_sentences_up_to_max_chars():
 
 
 def test_each_paragraph_starts_a_passage_over_the_following_ones_that_fit():
-    body = "Short.\n\nShort too.\n\nA third one."
+    body = "Short.\n\nShort too. Yes.\n\nA third one."
     chunks = chunk_essay(essay(body), max_chars=400)
     assert [(c.paragraph, c.last_paragraph, c.text) for c in chunks] == [
         (1, 3, body),
-        (2, 3, "Short too.\n\nA third one."),
-        (3, 3, "A third one."),
+        (2, 3, "Short too. Yes.\n\nA third one."),
+    ]  # "A third one." alone lies inside the passage before: its sentence scores anyway
+    chunks = chunk_essay(essay(body), max_chars=24)  # "Short too. Yes.\n\nA third one." is 29
+    assert [c.text for c in chunks] == [
+        "Short.\n\nShort too. Yes.",
+        "Short too. Yes.",
+        "A third one.",
     ]
-    chunks = chunk_essay(essay(body), max_chars=20)  # "Short too.\n\nA third one." is 24
-    assert [c.text for c in chunks] == ["Short.\n\nShort too.", "Short too.", "A third one."]
+
+
+def test_a_one_sentence_passage_stays_when_no_passage_holds_it():
+    line = "One sentence far too long to join the line before it."
+    chunks = chunk_essay(essay("Let’s see.\n\n" + line), max_chars=30)
+    assert [c.text for c in chunks] == ["Let’s see.", line]
 
 
 def test_chunk_lang_per_chunk_with_the_essay_lang_for_no_letters():
@@ -386,6 +395,7 @@ def test_chunks_are_slices_from_their_first_to_their_last_paragraph(body, max_ch
         assert chunk.lang in ("zh", "en")
     assert _ordered(singles) and _sliding(chunks)
     assert _made_of_whole_sentences(chunks, singles)
+    assert not any(_one_sentence_inside(c, chunks, singles) for c in chunks)
     long = [c for c in chunks if c.end - c.start > max_chars]
     assert all(any((s.start, s.end) == (c.start, c.end) for s in singles) for c in long)
     spans = {(c.start, c.end): c.key for c in chunks + singles}
@@ -399,6 +409,12 @@ def _ordered(chunks: list[Chunk]) -> bool:
 def _sliding(chunks: list[Chunk]) -> bool:
     """Passages start in order, each after the last one's start, and never end earlier."""
     return all(a.start < b.start and a.end <= b.end for a, b in pairwise(chunks))
+
+
+def _one_sentence_inside(chunk: Chunk, chunks: list[Chunk], singles: list[Chunk]) -> bool:
+    one = any((s.start, s.end) == (chunk.start, chunk.end) for s in singles)
+    inside = any(o is not chunk and o.start <= chunk.start and chunk.end <= o.end for o in chunks)
+    return one and inside
 
 
 def _made_of_whole_sentences(chunks: list[Chunk], singles: list[Chunk]) -> bool:
