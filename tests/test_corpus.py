@@ -8,6 +8,7 @@ import pytest
 from index.chunking import chunk_essay, sentence_chunks
 from index.corpus import load_corpus, parse_essay
 from index.errors import CorpusError
+from tests.paths import DEV, PROBES
 
 ROOT = Path(__file__).parent.parent
 EXPECTED = json.loads((ROOT / "tests" / "data" / "essays.json").read_text(encoding="utf-8"))
@@ -155,3 +156,14 @@ def test_load_corpus_sorts_by_file_name_and_accepts_a_bom(tmp_path):
     essays = load_corpus(tmp_path)
     assert [e.id for e in essays] == ["first", "second"]
     assert essays[0].body == "The body.\n"
+
+
+@pytest.mark.parametrize("path", [DEV, *PROBES], ids=lambda p: p.name)
+def test_question_sets_are_well_formed_and_their_evidence_is_verbatim(essays, path):
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    bodies = {e.id: e.body for e in essays}
+    assert len({row["id"] for row in rows}) == len(rows) > 0
+    for row in rows:
+        assert row["lang"] in ("en", "zh") and row["question"].strip()
+        assert row["essay"] is None or row["evidence"], row["id"]
+        assert all(e in bodies[row["essay"]] for e in row["evidence"]), row["id"]

@@ -243,6 +243,9 @@ def test_the_lexicon_maps_words_both_ways_and_only_onto_corpus_words():
         ("e-commerce (abbr. for 電子商務)", ["commerce"]),
         ("CL:個|个[ge4]", []),
         ("a long explanation of a word that is not a translation", []),
+        ("to make a distinction", []),  # a phrase: "make" is no translation of it
+        ("Taobao, a Chinese online shopping website", ["taobao"]),
+        ("to tell; to inform", ["tell", "inform"]),
     ],
 )
 def test_sense_words(sense, expected):
