@@ -256,6 +256,14 @@ def test_the_real_dictionary_is_shipped():
     assert any(zh == "衡量" for zh, _ in cedict_pairs(cedict_lines()))
 
 
+def test_the_real_lexicon_bridges_names_but_not_the_words_of_a_phrase():
+    lexicon = build_lexicon(
+        {"taobao", "dingtalk", "make", "difference"}, cedict_pairs(cedict_lines())
+    )
+    assert {("淘宝", "taobao"), ("钉钉", "dingtalk"), ("区别", "difference")} <= lexicon
+    assert ("区别", "make") not in lexicon  # from "to make a distinction"
+
+
 def test_a_question_none_of_whose_words_the_essay_holds_is_not_answered():
     hit = Hit(Chunk("e", 1, 1, 0, 8, "Because.", "en", 1), 0.9, coverage=0.0)
     assert not answers("why?", [hit], Policy(min_score=0.3))
