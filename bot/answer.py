@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from index.models import Chunk, Essay, Hit
 
@@ -43,21 +43,8 @@ class Answer:
             "question": self.question,
             "lang": self.lang,
             "status": self.status,
-            "quotes": [
-                {
-                    k: getattr(q, k)
-                    for k in (
-                        "text",
-                        "essay_id",
-                        "title",
-                        "paragraph",
-                        "last_paragraph",
-                        "start",
-                        "end",
-                        "score",
-                    )
-                }
-                for q in self.quotes
+            "quotes": [  # every field but the internal chunk key
+                {k: v for k, v in asdict(q).items() if k != "key"} for q in self.quotes
             ],
             "closest": list(self.closest),
         }
