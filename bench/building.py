@@ -58,7 +58,7 @@ def incremental(
     )
     new_id = add_new_essay(corpus)
     new_essay = [e for e in load_corpus(corpus) if e.id == new_id]
-    new_units = len(embedding_units(new_essay, chunk_essay(new_essay[0]))[1])
+    new_units = len(embedding_units(new_essay, chunk_essay(new_essay[0])).all)
     counting = CountingEmbedder(embedder)
     reports = []
     seconds = timed(

@@ -1,8 +1,24 @@
 """Pure answer composition: ranked hits in, an Answer made only of verbatim quotes out.
 
 Nothing here writes a sentence of its own about the essays: a quote is a slice of an essay
-body, checked character for character before it is used; everything else a reader sees is
-a fixed interface string (bot.messages).
+body, checked character for character before it is used; a translation shown under it is a
+slice of the translation's body, checked the same way; everything else a reader sees is a
+fixed interface string (bot.messages).
+
+One step decides how sure the answer is (`decide`), over what the retriever returned and
+nothing else, with the thresholds of one frozen `Policy` (docs/retrieval.md says how they
+were fitted and on which questions):
+- `answered`: the best passage clears the answer thresholds (score and the share of the
+  question's words it holds, in either language) and, when the question asks for a number,
+  a sentence of it that holds a word of the question has one;
+- `related`: the essays discuss the subject (the best passage clears the lower thresholds)
+  but may not answer; the reply says so before the quotes;
+- `not_found`: neither; the closest essays are named only when they share a word with the
+  question.
+Each further quote passes the same test as the first and stays close to it in score; a quote
+from another essay than the first's must be closer still. A quote leads with the sentences
+that answer: its best sentence, marked, and the neighbouring sentences of the passage that
+fit in `quote_chars`, with the whole passage one step away (`passage`, /source).
 """
 
 from __future__ import annotations
@@ -11,10 +27,24 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from index.models import Chunk, Essay, Hit
+from index.chunking import split_paragraphs
+from index.models import Chunk, Essay, Hit, Translation
 
 ANSWERED = "answered"
+RELATED = "related"
 NOT_FOUND = "not_found"
+STATUSES = (ANSWERED, RELATED, NOT_FOUND)
+
+
+@dataclass(frozen=True)
+class TranslationText:
+    """The translation of the paragraphs a quote stands in: never the author's words."""
+
+    text: str
+    lang: str
+    start: int  # offsets in the translation file's body
+    end: int
+    translator: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +58,9 @@ class Quote:
     end: int
     score: float
     key: int  # the chunk it came from, so /source can find it again after a rebuild
+    highlights: tuple[tuple[int, int], ...] = ()  # essay offsets of the answering sentences
+    passage: tuple[int, int] = (0, 0)  # essay offsets of the whole passage it was drawn from
+    translation: TranslationText | None = None
 
 
 @dataclass(frozen=True)
@@ -43,30 +76,44 @@ class Answer:
             "question": self.question,
             "lang": self.lang,
             "status": self.status,
-            "quotes": [  # every field but the internal chunk key
-                {k: v for k, v in asdict(q).items() if k != "key"} for q in self.quotes
-            ],
+            "quotes": [_quote_json(q) for q in self.quotes],
             "closest": list(self.closest),
         }
 
 
+def _quote_json(quote: Quote) -> dict[str, object]:
+    """Every field but the internal chunk key; pairs as lists, `passage` as {start, end}."""
+    data = {k: v for k, v in asdict(quote).items() if k != "key"}
+    data["highlights"] = [list(span) for span in quote.highlights]
+    data["passage"] = {"start": quote.passage[0], "end": quote.passage[1]}
+    if quote.translation is not None:
+        data["translation"] = {
+            k: v for k, v in asdict(quote.translation).items() if k != "translator"
+        }
+    return data
+
+
 @dataclass(frozen=True)
 class Policy:
-    """When hits count as an answer, and how many quotes an answer shows.
+    """The decision's thresholds and the shape of an answer, in one frozen object.
 
-    min_score is on Hit.score (a passage's language-centred similarity plus its best
-    sentence's; about 0.2 to 1.3 with the default embedder). It is a last-resort floor, not a
-    relevance test: scores do not separate questions the essays answer from ones they do not
-    (the two cross-validation folds of scripts/calibrate.py pick 0.27 and 0.0). Questions that
-    match nothing are turned down by the word check (check_words). Passages of several short
-    paragraphs score lower than single paragraphs did, so the round-2 floor of 0.30 became
-    0.20, under the lowest dev score, 0.22 (docs/retrieval.md, round 4)."""
+    Scores are Hit.score (a passage's language-centred similarity plus its best sentence's,
+    plus the weighted keyword evidence; about 0.2 to 1.3 with the default embedder); `words`
+    is Hit.words, the share of the question's content words the passage or its translation
+    holds. The defaults were fitted on the `tune` half of tests/data/questions.jsonl only by
+    scripts/fit_policy.py (docs/retrieval.md)."""
 
-    min_score: float = 0.20
+    answer_score: float = 0.75
+    answer_words: float = 0.5
+    related_score: float = 0.45
+    related_words: float = 0.01
+    follow_margin: float = 0.10  # a further quote from the first quote's essay
+    other_margin: float = 0.05  # a further quote from another essay: stricter
+    highlight_margin: float = 0.05  # sentences this close to the best one are marked
     max_quotes: int = 3
+    quote_chars: int = 300
     closest_essays: int = 2
     check_numbers: bool = True  # a question asking for a number needs one in a topical sentence
-    check_words: bool = True  # the essay quoted must hold a content word of the question
 
 
 # Questions whose answer is a number, a year or a date, in English and Chinese. Generic
@@ -99,52 +146,175 @@ def is_verbatim(quote: Quote, essays: Mapping[str, Essay]) -> bool:
     return essay is not None and essay.body[quote.start : quote.end] == quote.text
 
 
-def quote_of(chunk: Chunk, title: str, score: float) -> Quote:
-    return Quote(
-        chunk.text,
-        chunk.essay_id,
-        title,
-        chunk.paragraph,
-        chunk.last_paragraph,
-        chunk.start,
-        chunk.end,
-        round(score, 6),
-        chunk.key,
-    )
+def passes(hit: Hit, score: float, words: float) -> bool:
+    """Whether a hit clears a pair of thresholds."""
+    return hit.score >= score and (hit.words if hit.words is not None else 1.0) >= words
 
 
-def answers(question: str, hits: Sequence[Hit], policy: Policy) -> bool:
-    """Whether the best hit may be quoted: it clears the score floor; its essay holds at least
-    one content word of the question, in either language (keyboard mash and questions on
-    other subjects share none with it); and when the question asks for a number, a sentence
-    of the passage that holds a word of the question has one (a number beside the topic, in
-    a neighbouring line about something else, does not answer)."""
-    if not hits or hits[0].score < policy.min_score:
-        return False
-    if policy.check_words and hits[0].coverage == 0.0:
-        return False
+def number_ok(question: str, hit: Hit, policy: Policy) -> bool:
+    """When the question asks for a number, a sentence of the passage that holds a word of
+    the question has one (a number in a neighbouring line about something else does not
+    answer)."""
     if not wants_number(question, policy):
         return True
-    best = hits[0]
-    sentences = best.topical if best.topical is not None else (best.chunk.text,)
+    sentences = hit.topical if hit.topical is not None else (hit.chunk.text,)
     return any(has_number(sentence) for sentence in sentences)
 
 
-def compose(
-    question: str, lang: str, hits: Sequence[Hit], essays: Mapping[str, Essay], policy: Policy
-) -> Answer:
-    """Quotes for the best hits, or not_found with the closest essays' titles."""
-    candidates = (
-        quote_of(h.chunk, essays[h.chunk.essay_id].title, h.score)
-        for h in hits
-        if h.chunk.essay_id in essays
+def decide(question: str, hits: Sequence[Hit], policy: Policy) -> tuple[str, list[Hit]]:
+    """The outcome and the hits to quote, best first: the one pure decision step."""
+    if not hits:
+        return NOT_FOUND, []
+    best = hits[0]
+    if passes(best, policy.answer_score, policy.answer_words) and number_ok(
+        question, best, policy
+    ):
+        status, floor = ANSWERED, (policy.answer_score, policy.answer_words)
+    elif passes(best, policy.related_score, policy.related_words):
+        status, floor = RELATED, (policy.related_score, policy.related_words)
+    else:
+        return NOT_FOUND, []
+    return status, [best, *followers(best, hits[1:], floor, policy)][: policy.max_quotes]
+
+
+def followers(
+    best: Hit, rest: Sequence[Hit], floor: tuple[float, float], policy: Policy
+) -> list[Hit]:
+    """The further hits worth quoting: they clear the first one's thresholds and stay within
+    a margin of its score (a smaller one when they come from another essay)."""
+    chosen = []
+    for hit in rest:
+        same = hit.chunk.essay_id == best.chunk.essay_id
+        margin = policy.follow_margin if same else policy.other_margin
+        if passes(hit, *floor) and hit.score >= best.score - margin:
+            chosen.append(hit)
+    return chosen
+
+
+def quote_span(hit: Hit, policy: Policy) -> tuple[int, int, tuple[tuple[int, int], ...]]:
+    """(start, end, highlights): the passage's best sentence, widened one neighbour at a time
+    (the better-scoring side first) while the whole fits in quote_chars; the sentences near
+    the best score are highlighted."""
+    sentences = list(hit.sentences) or [(hit.chunk.start, hit.chunk.end, hit.score)]
+    best = max(range(len(sentences)), key=lambda j: sentences[j][2])
+    lo = hi = best
+    while (step := _widen(sentences, lo, hi, policy.quote_chars)) is not None:
+        lo, hi = step
+    top = sentences[best][2]
+    marked = tuple(
+        (a, b) for a, b, score in sentences[lo : hi + 1] if score >= top - policy.highlight_margin
     )
-    quotes = [q for q in candidates if is_verbatim(q, essays)]
-    if not answers(question, hits, policy) or not quotes:
-        return Answer(question, lang, NOT_FOUND, closest=closest_titles(quotes, policy))
-    return Answer(question, lang, ANSWERED, tuple(quotes[: policy.max_quotes]))
+    return sentences[lo][0], sentences[hi][1], marked
 
 
-def closest_titles(quotes: Sequence[Quote], policy: Policy) -> tuple[str, ...]:
-    titles = dict.fromkeys(q.title for q in quotes)
+def _widen(
+    sentences: Sequence[tuple[int, int, float]], lo: int, hi: int, limit: int
+) -> tuple[int, int] | None:
+    """The window lo..hi grown by its better-scoring neighbour that still fits, or None."""
+    sides = [(lo - 1, hi)] if lo > 0 else []
+    sides += [(lo, hi + 1)] if hi + 1 < len(sentences) else []
+    sides.sort(key=lambda s: sentences[s[0] if s[0] < lo else s[1]][2], reverse=True)
+    for a, b in sides:
+        if sentences[b][1] - sentences[a][0] <= limit:
+            return a, b
+    return None
+
+
+def quote_of(
+    chunk: Chunk, essay: Essay, score: float, span: tuple[int, int, tuple[tuple[int, int], ...]]
+) -> Quote:
+    """The quote for essay.body[start:end], drawn from `chunk`."""
+    start, end, highlights = span
+    first, last = _paragraphs(essay, start, end)
+    return Quote(
+        essay.body[start:end],
+        chunk.essay_id,
+        essay.title,
+        first,
+        last,
+        start,
+        end,
+        round(score, 6),
+        chunk.key,
+        highlights,
+        (chunk.start, chunk.end),
+    )
+
+
+def _paragraphs(essay: Essay, start: int, end: int) -> tuple[int, int]:
+    """The numbers of the first and last paragraphs that the span start..end touches."""
+    touched = [p.number for p in split_paragraphs(essay.id, essay.body) if p.start < end and start < p.end]
+    return (touched[0], touched[-1]) if touched else (1, 1)
+
+
+def translation_for(quote: Quote, translation: Translation | None, lang: str) -> TranslationText | None:
+    """The translation of the quote's paragraphs, when the asker reads `lang` and one exists."""
+    if translation is None or translation.lang != lang:
+        return None
+    paragraphs = split_paragraphs(translation.essay_id, translation.body)
+    if len(paragraphs) < quote.last_paragraph:
+        return None
+    start = paragraphs[quote.paragraph - 1].start
+    end = paragraphs[quote.last_paragraph - 1].end
+    return TranslationText(
+        translation.body[start:end], translation.lang, start, end, translation.translator
+    )
+
+
+def translation_is_verbatim(
+    quote: Quote, translations: Mapping[str, Translation]
+) -> bool:
+    """No translation, or one that is exactly the slice of its translation's body."""
+    shown = quote.translation
+    if shown is None:
+        return True
+    source = translations.get(quote.essay_id)
+    return source is not None and source.body[shown.start : shown.end] == shown.text
+
+
+def compose(
+    question: str,
+    lang: str,
+    hits: Sequence[Hit],
+    essays: Mapping[str, Essay],
+    policy: Policy,
+    translations: Mapping[str, Translation] | None = None,
+) -> Answer:
+    """The outcome of `decide`, with a verbatim quote (and translation) per hit chosen."""
+    translations = translations or {}
+    usable = [h for h in hits if h.chunk.essay_id in essays]
+    status, chosen = decide(question, usable, policy)
+    quotes = [q for q in (_quote(h, essays, translations, lang, policy) for h in chosen) if q]
+    if status == NOT_FOUND or not quotes:
+        return Answer(question, lang, NOT_FOUND, closest=closest_titles(usable, essays, policy))
+    return Answer(question, lang, status, tuple(quotes))
+
+
+def _quote(
+    hit: Hit,
+    essays: Mapping[str, Essay],
+    translations: Mapping[str, Translation],
+    lang: str,
+    policy: Policy,
+) -> Quote | None:
+    """The hit's quote, checked against its essay (and its translation), or None: a passage
+    whose text is no longer its essay's (an index out of step with it) is never quoted."""
+    essay = essays[hit.chunk.essay_id]
+    if essay.body[hit.chunk.start : hit.chunk.end] != hit.chunk.text:
+        return None
+    quote = quote_of(hit.chunk, essay, hit.score, quote_span(hit, policy))
+    if lang != essay.lang:
+        shown = translation_for(quote, translations.get(essay.id), lang)
+        quote = Quote(**{**quote.__dict__, "translation": shown})
+    if not is_verbatim(quote, essays) or not translation_is_verbatim(quote, translations):
+        return None
+    return quote
+
+
+def closest_titles(
+    hits: Sequence[Hit], essays: Mapping[str, Essay], policy: Policy
+) -> tuple[str, ...]:
+    """Titles of the best hits' essays that hold a content word of the question."""
+    sharing = (h for h in hits if h.coverage)
+    titles = dict.fromkeys(essays[h.chunk.essay_id].title for h in sharing)
     return tuple(titles)[: policy.closest_essays]

@@ -192,21 +192,35 @@ def chat(ctx: click.Context, index_dir: Path | None, embedder: str | None) -> No
 @cli.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--split",
+    type=click.Choice(["tune", "test"]),
+    help="Only the questions of this half of the bank (their 'split' field).",
+)
 @index_option
 @embedder_option
 @click.pass_context
 def eval_command(
-    ctx: click.Context, file: Path, as_json: bool, index_dir: Path | None, embedder: str | None
+    ctx: click.Context,
+    file: Path,
+    as_json: bool,
+    split: str | None,
+    index_dir: Path | None,
+    embedder: str | None,
 ) -> None:
-    """Score answers to the questions in FILE (dev.jsonl format): recall@1/3/5 and abstention."""
+    """Score answers to the questions in FILE (questions.jsonl format): recall@1/3 of
+    answered and of answered+related, by direction; out-of-scope answered and quoted; filler,
+    quotes and characters per answer; translations carried; fidelity."""
     from bot.evaluate import evaluate, format_report
 
     service = open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder))
     rows = [
         json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+    rows = [row for row in rows if split is None or row.get("split") == split]
     answers = [service.ask(row["question"]) for row in rows]
-    report = evaluate(rows, answers, service.retriever.get().essays)
+    current = service.retriever.get()
+    report = evaluate(rows, answers, current.essays, current.translations)
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 

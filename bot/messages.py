@@ -8,6 +8,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "这些文章没有谈到这个问题。",
     },
     "closest": {"en": "Closest essays: {titles}", "zh": "最接近的文章:{titles}"},
+    "related": {
+        "en": "The essays may not answer this directly. The closest passages:",
+        "zh": "文章里可能没有直接的答案,最接近的段落:",
+    },
+    "translation_label": {
+        "en": "Translation — not the author's words:",
+        "zh": "译文(非作者原文):",
+    },
     "citation": {
         "en": "— “{title}”, paragraph {paragraph}",
         "zh": "——《{title}》第 {paragraph} 段",

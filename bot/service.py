@@ -50,11 +50,11 @@ class Service:
         hits = current.search(
             question, CANDIDATES, topical=composer.wants_number(question, self.policy)
         )
-        answer = composer.compose(question, lang, hits, current.essays, self.policy)
+        answer = composer.compose(
+            question, lang, hits, current.essays, self.policy, current.translations
+        )
         if chat is not None and answer.quotes:
-            self.state.put(
-                chat, LAST_ANSWER, {"lang": lang, "keys": [q.key for q in answer.quotes]}
-            )
+            self.state.put(chat, LAST_ANSWER, remembered(answer))
         return answer
 
     def check(self, question: str) -> str:
@@ -76,26 +76,58 @@ class Service:
         if not last:
             return SourceReply("en", message=text("no_last_answer"))
         lang, keys = last["lang"], last["keys"]
+        spans = last.get("spans") or [None] * len(keys)
         if n is not None and not 1 <= n <= len(keys):
             return SourceReply(lang, message=text("no_such_quote", lang, n=n, count=len(keys)))
-        wanted = list(enumerate(keys, 1)) if n is None else [(n, keys[n - 1])]
-        found = [s for s in (self._source(i, key) for i, key in wanted) if s]
+        wanted = list(enumerate(zip(keys, spans, strict=True), 1))
+        wanted = wanted if n is None else [wanted[n - 1]]
+        found = [s for s in (self._source(i, key, span, lang) for i, (key, span) in wanted) if s]
         if not found:
             return SourceReply(lang, message=text("quote_gone", lang, n=n or 1))
         return SourceReply(lang, tuple(found))
 
-    def _source(self, n: int, key: int) -> Source | None:
+    def _source(self, n: int, key: int, span: list | None, lang: str) -> Source | None:
+        """Quote n's whole passage, its answering sentences marked, and its translation."""
         current = self.retriever.get()
         chunks = current.store.chunks([key])
         if not chunks:
             return None
         chunk = chunks[0]
         essay = current.essays[chunk.essay_id]
-        span = current.store.paragraphs_span(chunk.essay_id, chunk.paragraph, chunk.last_paragraph)
-        if span is None:
+        where = current.store.paragraphs_span(chunk.essay_id, chunk.paragraph, chunk.last_paragraph)
+        if where is None:
             return None
-        quote = composer.quote_of(chunk, essay.title, 1.0)
-        return Source(n, quote, essay.body[span[0] : span[1]], chunk.start - span[0])
+        quote = composer.quote_of(chunk, essay, 1.0, _absolute(chunk.start, chunk.end, span))
+        passage = composer.quote_of(chunk, essay, 1.0, (chunk.start, chunk.end, ()))
+        shown = None
+        if lang != essay.lang:
+            shown = composer.translation_for(passage, current.translations.get(essay.id), lang)
+        return Source(n, quote, essay.body[where[0] : where[1]], where[0], shown)
 
     def forget(self, chat: str) -> int:
         return self.state.forget(chat)
+
+
+def remembered(answer: Answer) -> dict[str, object]:
+    """What /source needs of an answer: each quote's chunk key and, relative to the chunk's
+    start (so they survive a rebuild that moves the chunk), its span and highlights."""
+    spans = []
+    for q in answer.quotes:
+        base = q.passage[0]
+        marks = [[a - base, b - base] for a, b in q.highlights]
+        spans.append([q.start - base, q.end - base, marks])
+    return {"lang": answer.lang, "keys": [q.key for q in answer.quotes], "spans": spans}
+
+
+def _absolute(
+    start: int, end: int, span: list | None
+) -> tuple[int, int, tuple[tuple[int, int], ...]]:
+    """A remembered span made absolute again, kept inside the chunk; the whole chunk when
+    there is none (an answer remembered before spans were)."""
+    if not span:
+        return start, end, ()
+    a, b = start + span[0], start + span[1]
+    if not start <= a < b <= end:
+        return start, end, ()
+    marks = tuple((start + x, start + y) for x, y in span[2] if a <= start + x < start + y <= b)
+    return a, b, marks

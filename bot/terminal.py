@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot import messages
-from bot.render import plain_blocks, plain_source
+from bot.render import TERMINAL, plain_blocks, plain_source
 from bot.service import Service
 from index.errors import QuestionError
 
@@ -29,7 +29,7 @@ def reply(service: Service, line: str) -> str:
     except QuestionError as exc:
         return str(exc)
     hint = [messages.text("source_hint", answer.lang)] if answer.quotes else []
-    return "\n\n".join(plain_blocks(answer) + hint)
+    return "\n\n".join(plain_blocks(answer, TERMINAL) + hint)
 
 
 def source_reply(service: Service, arg: str) -> str:
@@ -37,7 +37,7 @@ def source_reply(service: Service, arg: str) -> str:
     found = service.sources(CHAT_ID, n)
     if found.message:
         return found.message
-    return "\n\n".join(plain_source(s, found.lang) for s in found.sources)
+    return "\n\n".join(plain_source(s, found.lang, TERMINAL) for s in found.sources)
 
 
 def run_chat(service: Service) -> None:

@@ -6,6 +6,11 @@ embedded once. Vectors of units that did not change are copied from the current 
 (matched by the content-derived key, and only when it was built with the same embedder), so
 a rebuild embeds only what is new. FAISS holds the language-centred vectors (index.fusion);
 SQLite keeps the raw ones for reuse and the language means for centring questions.
+
+A translation (index.corpus) adds units of its own: the translated text of every passage
+(a *view* of it, pointing to the original chunk) and its sentences (owned by the chunks that
+hold their paragraph). They are embedded and keyword-indexed like the originals, so a
+question meets every passage in its own language; what is quoted stays the original.
 """
 
 from __future__ import annotations
@@ -28,13 +33,14 @@ from index.chunking import (
     sentence_chunks,
     sentence_owners,
     split_paragraphs,
+    translation_units,
 )
-from index.corpus import load_corpus
+from index.corpus import load_corpus, load_translations
 from index.embedders import Embedder, part_slices
 from index.errors import EssayBotError
 from index.fusion import centre, language_means
 from index.lexicon import build_lexicon, cedict_lines, cedict_pairs
-from index.models import Chunk, Essay
+from index.models import Chunk, Essay, Translation
 from index.store import Store
 from index.tokenize import keyword_tokens
 
@@ -51,12 +57,27 @@ class BuildReport:
     embedded: int
     reused: int
     removed: int
+    translations: int = 0
+    skipped: tuple[str, ...] = ()  # one line per translation left out, naming the file
 
 
-def corpus_hash(essays: Sequence[Essay]) -> str:
+@dataclass(frozen=True)
+class Units:
+    """Everything embedded, and how the units that are not chunks score for chunks."""
+
+    all: list[Chunk]  # chunks first, then sentences and translated units
+    owners: dict[int, list[int]]  # sentence key (either language) -> chunk keys
+    views: dict[int, list[int]]  # translated passage key -> chunk keys
+    translated: list[Chunk]  # the translated passages, for keyword rows
+
+
+def corpus_hash(essays: Sequence[Essay], translations: Sequence[Translation] = ()) -> str:
     digest = hashlib.sha256()
     for essay in sorted(essays, key=lambda e: e.id):
         for part in (essay.id, essay.title, essay.lang, essay.body):
+            digest.update(part.encode("utf-8") + b"\0")
+    for t in sorted(translations, key=lambda t: (t.essay_id, t.lang)):
+        for part in (t.essay_id, t.lang, t.title, t.translator, t.body):
             digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
 
@@ -73,32 +94,49 @@ def build_index(
     """Index every essay in corpus_dir into a new generation of index_dir and publish it.
     vector_index: the FAISS index type, chosen by size unless forced (index.vectors.KINDS)."""
     essays = load_corpus(corpus_dir)
+    translations, skipped = load_translations(corpus_dir, essays)
+    for problem in skipped:
+        logger.warning("translation left out: %s", problem)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]
-    owners, units = embedding_units(essays, chunks)
-    kind = vectors.choose_kind(len(units), vector_index)
+    units = embedding_units(essays, chunks, translations)
+    kind = vectors.choose_kind(len(units.all), vector_index)
     with layout.build_lock(index_dir):
-        old_keys, cached = _previous(index_dir, embedder, [u.key for u in units], reuse=not rebuild)
-        matrix, embedded = _embed(units, cached, embedder, progress)
+        keys = [u.key for u in units.all]
+        old_keys, cached = _previous(index_dir, embedder, keys, reuse=not rebuild)
+        matrix, embedded = _embed(units.all, cached, embedder, progress)
         generation = layout.new_generation(index_dir)
-        _write(generation, essays, chunks, owners)
-        _write_vectors(generation, units, matrix, part_slices(embedder), kind)
-        layout.write_manifest(generation, _manifest(embedder, essays, chunks, kind))
+        _write(generation, essays, chunks, units, translations)
+        _write_vectors(generation, units.all, matrix, part_slices(embedder), kind)
+        manifest = _manifest(embedder, essays, translations, chunks, kind)
+        layout.write_manifest(generation, manifest)
         layout.publish(index_dir, generation)
     removed = len(old_keys - {c.key for c in chunks})
+    total = len(units.all)
     return BuildReport(
-        generation, len(essays), len(chunks), len(units), embedded, len(units) - embedded, removed
+        generation, len(essays), len(chunks), total, embedded, total - embedded, removed,
+        len(translations), tuple(skipped),
     )
 
 
 def embedding_units(
-    essays: list[Essay], chunks: list[Chunk]
-) -> tuple[dict[int, list[int]], list[Chunk]]:
-    """(sentence key -> chunk keys, every unit to embed: the chunks, then the other sentences)."""
+    essays: list[Essay], chunks: list[Chunk], translations: Sequence[Translation] = ()
+) -> Units:
+    """Every unit to embed: the chunks, the sentences that are not whole chunks, and the
+    translations' passages and sentences; with the maps that tie them to chunks."""
     sentences = [s for essay in essays for s in sentence_chunks(essay)]
     owners = sentence_owners(chunks, sentences)
     chunk_keys = {c.key for c in chunks}
     extra = {s.key: s for s in sentences if s.key not in chunk_keys and s.key in owners}
-    return owners, chunks + list(extra.values())
+    translated: dict[int, Chunk] = {}
+    views: dict[int, list[int]] = {}
+    for translation in translations:
+        found, passages, owned = translation_units(translation, chunks)
+        translated.update(found)
+        views.update(passages)
+        owners.update(owned)
+    passages_text = [translated[key] for key in views]
+    return Units(chunks + list(extra.values()) + list(translated.values()), owners, views,
+                 passages_text)
 
 
 def _previous(
@@ -146,15 +184,21 @@ def _embed(
 
 
 def _write(
-    generation: Path, essays: list[Essay], chunks: list[Chunk], owners: dict[int, list[int]]
+    generation: Path,
+    essays: list[Essay],
+    chunks: list[Chunk],
+    units: Units,
+    translations: Sequence[Translation],
 ) -> None:
     store = Store(generation / layout.DB_FILE, create=True)
     try:
         store.write_essays(essays)
         store.write_paragraphs(p for e in essays for p in split_paragraphs(e.id, e.body))
         store.write_chunks(chunks)
-        store.write_sentences(owners)
-        vocabulary = {t for c in chunks for t in keyword_tokens(c.text)}
+        store.write_sentences(units.owners)
+        store.write_translations(translations)
+        store.write_views(units.translated, units.views)
+        vocabulary = {t for c in chunks + units.translated for t in keyword_tokens(c.text)}
         store.write_lexicon(build_lexicon(vocabulary, cedict_pairs(cedict_lines())))
     finally:
         store.close()
@@ -179,13 +223,17 @@ def _write_vectors(
 
 
 def _manifest(
-    embedder: Embedder, essays: list[Essay], chunks: list[Chunk], kind: str
+    embedder: Embedder,
+    essays: list[Essay],
+    translations: Sequence[Translation],
+    chunks: list[Chunk],
+    kind: str,
 ) -> layout.Manifest:
     return layout.Manifest(
         embedder=embedder.id,
         dim=embedder.dim,
         chunker=CHUNKER_VERSION,
-        corpus_hash=corpus_hash(essays),
+        corpus_hash=corpus_hash(essays, translations),
         essays=len(essays),
         chunks=len(chunks),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -50,9 +50,9 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from index.lang import detect_lang, is_han
-from index.models import Chunk, Essay, Paragraph, Sentence
+from index.models import Chunk, Essay, Paragraph, Sentence, Translation
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 # Words that a '.' follows without ending the sentence (compared lowercased, without the dot).
 ABBREVIATIONS = frozenset(
@@ -170,6 +170,12 @@ def chunk_key(essay_id: str, text: str, occurrence: int) -> int:
     return value or 1
 
 
+def sentence_key(essay_id: str, body: str, sentence: Sentence) -> int:
+    """The key a sentence of `body` gets as a unit (the same as `sentence_chunks` gives it)."""
+    text = body[sentence.start : sentence.end]
+    return chunk_key(essay_id, text, _occurrence(body, text, sentence.start))
+
+
 def _occurrence(body: str, text: str, start: int) -> int:
     """How many times `text` occurs in `body` starting before offset `start`."""
     count, found = 0, body.find(text)
@@ -246,3 +252,46 @@ def _chunk(essay: Essay, first: int, last: int, start: int, end: int) -> Chunk:
     lang = detect_lang(text, default=essay.lang)
     key = chunk_key(essay.id, text, _occurrence(essay.body, text, start))
     return Chunk(essay.id, first, last, start, end, text, lang, key)
+
+
+def translation_units(
+    translation: Translation, chunks: list[Chunk]
+) -> tuple[dict[int, Chunk], dict[int, list[int]], dict[int, list[int]]]:
+    """A translation's units and the original chunks each stands for: (units by key,
+    passage key -> chunk keys, sentence key -> chunk keys).
+
+    A passage of the translation spans the same paragraphs as its original chunk (a window
+    of a long paragraph gets the whole translated paragraph: sentences do not line up across
+    languages); each translated sentence belongs to every chunk that holds its paragraph.
+    The offsets of a unit point into the translation's body."""
+    view = Essay(
+        f"{translation.essay_id}.{translation.lang}",
+        translation.title,
+        translation.lang,
+        translation.body,
+        translation.source,
+    )
+    paragraphs = {p.number: p for p in split_paragraphs(view.id, view.body)}
+    mine = [c for c in chunks if c.essay_id == translation.essay_id]
+    units: dict[int, Chunk] = {}
+    passages: dict[int, list[int]] = {}
+    for chunk in mine:
+        first, last = paragraphs[chunk.paragraph], paragraphs[chunk.last_paragraph]
+        unit = _unit(view, translation.essay_id, chunk, first.start, last.end)
+        units[unit.key] = unit
+        passages.setdefault(unit.key, []).append(chunk.key)
+    sentences: dict[int, list[int]] = {}
+    for number, paragraph in paragraphs.items():
+        holders = [c.key for c in mine if c.paragraph <= number <= c.last_paragraph]
+        for sentence in split_sentences(view.body, paragraph.start, paragraph.end):
+            span = Chunk(translation.essay_id, number, number, sentence.start, sentence.end, "", "", 0)
+            unit = _unit(view, translation.essay_id, span, sentence.start, sentence.end)
+            units.setdefault(unit.key, unit)
+            sentences.setdefault(unit.key, []).extend(k for k in holders if k not in sentences.get(unit.key, []))
+    return units, passages, sentences
+
+
+def _unit(view: Essay, essay_id: str, like: Chunk, start: int, end: int) -> Chunk:
+    """A translated unit: the view's text at start..end, for the paragraphs of `like`."""
+    made = _chunk(view, like.paragraph, like.last_paragraph, start, end)
+    return Chunk(essay_id, made.paragraph, made.last_paragraph, start, end, made.text, made.lang, made.key)

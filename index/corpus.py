@@ -1,10 +1,17 @@
-"""Read the corpus: one Markdown file per essay, front matter first.
+"""Read the corpus: one Markdown file per essay, front matter first, and their translations.
 
 Each file starts with YAML front matter between two `---` lines (id, title, lang),
 followed by the body, which is kept exactly as written: every later offset points
 into it. `parse_essay` is pure; `load_corpus` reads a directory and reports every
 problem it finds at once, so one malformed file fails the whole load and nothing
 half-read reaches the index.
+
+A translation is a file whose front matter names the essay it translates
+(`translation_of`, `lang`, `translator`, optionally `title`), conventionally named after
+it (`01-dingtalk-one.en.md`). It must have the original's paragraphs, in the same order
+and number. `load_translations` never fails the corpus: a translation that does not line
+up, names an unknown essay or cannot be read is left out with one line naming the file
+and what to fix, and the essays build and serve without it.
 """
 
 from __future__ import annotations
@@ -15,11 +22,14 @@ from typing import Any
 
 import yaml
 
+from index.chunking import split_paragraphs
 from index.errors import CorpusError
-from index.models import Essay
+from index.models import Essay, Translation
 
 LANGS = ("zh", "en")
 REQUIRED = ("id", "title", "lang")
+TRANSLATION_REQUIRED = ("translation_of", "lang", "translator")
+_TRANSLATION_NAME = re.compile(r".+\.(?:" + "|".join(LANGS) + r")\.md")
 _SLUG = re.compile(r"[A-Za-z0-9_-]+")
 _FENCE = "---"
 
@@ -46,6 +56,14 @@ def _split_front_matter(text: str, source: str) -> tuple[str, str]:
 
 def _parse_meta(header: str, source: str) -> dict[str, str]:
     """Parse and check the front matter; return the required fields."""
+    meta = _yaml_meta(header, source)
+    fields = {key: _field(meta, key, source) for key in REQUIRED}
+    _check_values(fields, source)
+    return fields
+
+
+def _yaml_meta(header: str, source: str) -> dict[Any, Any]:
+    """The front matter as a mapping, or CorpusError naming what is wrong with it."""
     try:
         meta: Any = yaml.safe_load(header)
     except yaml.YAMLError as error:
@@ -53,9 +71,51 @@ def _parse_meta(header: str, source: str) -> dict[str, str]:
         raise CorpusError(f"{source}: front matter is not valid YAML ({problem})") from None
     if not isinstance(meta, dict):
         raise CorpusError(f"{source}: front matter must be 'key: value' lines (id, title, lang)")
-    fields = {key: _field(meta, key, source) for key in REQUIRED}
-    _check_values(fields, source)
-    return fields
+    return meta
+
+
+def parse_translation(text: str, source: str, essays: dict[str, Essay]) -> Translation:
+    """Parse one translation file and check it lines up with the essay it names."""
+    header, body = _split_front_matter(text, source)
+    meta = _yaml_meta(header, source)
+    fields = {key: _field(meta, key, source) for key in TRANSLATION_REQUIRED}
+    original = essays.get(fields["translation_of"])
+    if original is None:
+        raise CorpusError(
+            f"{source}: translation_of names no essay ({fields['translation_of']!r}); "
+            "use the id in the original's front matter"
+        )
+    if fields["lang"] not in LANGS or fields["lang"] == original.lang:
+        raise CorpusError(
+            f"{source}: lang {fields['lang']!r} must be the other language than the "
+            f"original's ({original.lang})"
+        )
+    title = str(meta.get("title") or original.title).strip()
+    _check_alignment(original, body, source)
+    return Translation(original.id, fields["lang"], title, fields["translator"], body, source)
+
+
+def _check_alignment(original: Essay, body: str, source: str) -> None:
+    """CorpusError naming the first paragraph that does not line up with the original's."""
+    mine = split_paragraphs(original.id, body)
+    theirs = split_paragraphs(original.id, original.body)
+    if len(mine) == len(theirs):
+        return
+    lines = [_line_count(body, p.start, p.end) for p in mine]
+    wanted = [_line_count(original.body, p.start, p.end) for p in theirs]
+    first = next(
+        (i for i, (a, b) in enumerate(zip(lines, wanted, strict=False), 1) if a != b),
+        min(len(mine), len(theirs)) + 1,
+    )
+    raise CorpusError(
+        f"{source}: {len(mine)} paragraphs, the original ({original.source}) has "
+        f"{len(theirs)}; paragraph {first} is the first that does not line up "
+        "(separate paragraphs with one blank line, exactly as in the original)"
+    )
+
+
+def _line_count(body: str, start: int, end: int) -> int:
+    return body.count("\n", start, end) + 1
 
 
 def _field(meta: dict[Any, Any], key: str, source: str) -> str:
@@ -79,15 +139,20 @@ def _check_values(fields: dict[str, str], source: str) -> None:
 
 
 def load_corpus(directory: Path) -> list[Essay]:
-    """Read every *.md essay in `directory`, sorted by file name; raise on any problem."""
+    """Read every *.md essay in `directory` (translations aside), sorted by file name; raise
+    on any problem."""
     paths = _essay_paths(Path(directory))
     essays: list[Essay] = []
     problems: list[str] = []
     for path in paths:
         try:
-            essays.append(_read_essay(path))
+            text, source = _read_text(path)
+            if not _is_translation(path, text):
+                essays.append(parse_essay(text, source))
         except CorpusError as error:
             problems.append(str(error))
+    if not essays and not problems:
+        problems.append(f"{directory}: holds only translations; add the original essays")
     problems += _duplicate_ids(essays)
     if problems:
         raise CorpusError(_summary(Path(directory), problems))
@@ -110,8 +175,46 @@ def _essay_paths(directory: Path) -> list[Path]:
     return paths
 
 
-def _read_essay(path: Path) -> Essay:
-    """Read and parse one file; its source is '<directory name>/<file name>'."""
+def load_translations(
+    directory: Path, essays: list[Essay]
+) -> tuple[list[Translation], list[str]]:
+    """The translations in `directory` that line up with their essays, and one line per file
+    left out (never an exception: the essays build without a bad translation)."""
+    by_id = {essay.id: essay for essay in essays}
+    found: dict[tuple[str, str], Translation] = {}
+    problems: list[str] = []
+    for path in _essay_paths(Path(directory)):
+        try:
+            text, source = _read_text(path)
+            if not _is_translation(path, text):
+                continue
+            translation = parse_translation(text, source, by_id)
+        except CorpusError as error:
+            problems.append(str(error))
+            continue
+        slot = (translation.essay_id, translation.lang)
+        if slot in found:
+            problems.append(f"{source}: a second {slot[1]} translation of {slot[0]} "
+                            f"(also in {found[slot].source}); keep one")
+            continue
+        found[slot] = translation
+    return list(found.values()), problems
+
+
+def _is_translation(path: Path, text: str) -> bool:
+    """A file named like a translation (NAME.en.md, NAME.zh.md) or whose front matter has
+    `translation_of`."""
+    if _TRANSLATION_NAME.fullmatch(path.name):
+        return True
+    try:
+        meta = yaml.safe_load(_split_front_matter(text, path.name)[0])
+    except (CorpusError, yaml.YAMLError):
+        return False
+    return isinstance(meta, dict) and "translation_of" in meta
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    """(text, source) of one file; its source is '<directory name>/<file name>'."""
     source = str(PurePosixPath(path.resolve().parent.name, path.name))
     try:
         data = path.read_bytes()
@@ -121,7 +224,7 @@ def _read_essay(path: Path) -> Essay:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise CorpusError(f"{source}: not UTF-8 (byte {error.start}); save it as UTF-8") from None
-    return parse_essay(text, source)
+    return text, source
 
 
 def _duplicate_ids(essays: list[Essay]) -> list[str]:

@@ -47,17 +47,26 @@ def centre(
 
 
 def chunk_scores(
-    units: Mapping[int, float], owners: Mapping[int, Sequence[int]]
+    units: Mapping[int, float],
+    owners: Mapping[int, Sequence[int]],
+    views: Mapping[int, Sequence[int]] | None = None,
 ) -> dict[int, tuple[float, float]]:
     """chunk key -> (its own similarity, its best sentence's similarity), from unit scores.
 
-    `owners` maps each sentence key to the keys of the chunks holding it (a one-sentence chunk
-    is among its own owners). A unit not among `units` counts as the lowest score seen, an
-    upper bound."""
+    `owners` maps each sentence key, of either language, to the keys of the chunks holding
+    it (a one-sentence chunk is among its own owners); `views` maps a translated passage to
+    the chunks it translates, and a chunk's own similarity is the better of its text's and
+    its translation's. A unit not among `units` counts as the lowest score seen, an upper
+    bound."""
+    views = views or {}
     floor = min(units.values(), default=0.0)
     best: dict[int, float] = {}
+    own: dict[int, float] = {}
     for key, score in units.items():
         for chunk in owners.get(key, ()):
             best[chunk] = max(best.get(chunk, floor), score)
-    chunks = set(best) | {key for key in units if key not in owners or key in owners[key]}
-    return {key: (units.get(key, floor), best.get(key, floor)) for key in chunks}
+        for chunk in views.get(key, ()):
+            own[chunk] = max(own.get(chunk, floor), score)
+        if key not in views and (key not in owners or key in owners[key]):
+            own[key] = max(own.get(key, floor), score)
+    return {key: (own.get(key, floor), best.get(key, floor)) for key in set(best) | set(own)}

@@ -17,6 +17,22 @@ class Essay:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """A paragraph-aligned translation of one essay: paragraph i translates paragraph i.
+
+    Never a second essay: it is a view of the original, shown under a quote to a reader of
+    the other language and indexed so that a question meets every passage in its own language.
+    """
+
+    essay_id: str  # the original essay's id (front matter `translation_of`)
+    lang: str
+    title: str
+    translator: str
+    body: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Paragraph:
     """A run of non-blank lines in an essay body; numbered from 1."""
 
@@ -64,3 +80,7 @@ class Hit:
     coverage: float | None = None  # share of the question's content words its essay holds
     # its sentences holding a content word of the question: on the best hit, when asked for
     topical: tuple[str, ...] | None = None
+    # (start, end, similarity) of each of its own sentences, in order; the similarity counts
+    # the best translated sentence of the same paragraph when the essay has a translation
+    sentences: tuple[tuple[int, int, float], ...] = ()
+    words: float | None = None  # share of the question's content words the passage holds

@@ -23,7 +23,7 @@ from pathlib import Path
 import faiss
 
 from index import layout, vectors
-from index.chunking import CHUNKER_VERSION, split_sentences
+from index.chunking import CHUNKER_VERSION, sentence_key, split_sentences
 from index.embedders import Embedder, part_slices
 from index.errors import EmbedderMismatchError, EssayBotError, IndexOutdatedError
 from index.fusion import centre, chunk_scores
@@ -37,6 +37,12 @@ logger = logging.getLogger(__name__)
 CANDIDATES = 50
 UNITS = 1000  # sentences and chunks scored per question; the whole index when it is smaller
 KEYWORD_WEIGHT = 0.1  # cross-validated on the dev questions (docs/retrieval.md)
+
+
+def _scaled(hits: list[tuple[int, float]]) -> dict[int, float]:
+    """Scores divided by the best one (none when the best is not positive)."""
+    top = max((score for _, score in hits), default=0.0)
+    return {key: score / top for key, score in hits} if top > 0 else {}
 
 
 class Retriever:
@@ -66,40 +72,66 @@ class Retriever:
         self.owners = self.store.sentence_owners()
         self.slices = part_slices(embedder)
         self.vocabulary = self.store.essay_tokens()
+        self.translations = {t.essay_id: t for t in self.store.translations()}
+        self.views = self.store.views()
 
     def close(self) -> None:
         self.store.close()
 
     def dense(self, question: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
-        """(unit key, similarity) best first: chunks and sentences, language-centred."""
+        """(unit key, similarity) best first: chunks, sentences and translated units,
+        language-centred."""
         query = self.embedder.embed_queries([question])
         centred = centre(query, [detect_lang(question)], self.centres, self.slices)
         return vectors.search(self.faiss, centred[0], k)
 
-    def keyword(self, question: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
-        return self.store.keyword_search(question, k)
-
-    def translated(
-        self, question: str, words: dict[str, set[str]] | None
-    ) -> list[tuple[int, float]]:
-        """(chunk key, BM25 scaled to [0, 1]) over the other language's chunks, for the
-        question's words (`question_words`) translated through the lexicon."""
+    def keywords(self, question: str, words: dict[str, set[str]] | None) -> dict[int, float]:
+        """Chunk key -> keyword evidence in [0, 1]: BM25 over the question's own words in every
+        passage that reads in its language (the original or its translation), each divided
+        by the best; for essays with no translation in that language, BM25 over the
+        question's words translated through the lexicon (`question_words`)."""
         lang = detect_lang(question)
+        own = [w for w in (words or {})]
+        found = _scaled(self.store.keyword_search_in(own, lang, UNITS))
+        for key, score in _scaled(self.store.view_keyword_search(own, lang, UNITS)).items():
+            for chunk in self.views.get(key, ()):
+                found[chunk] = max(found.get(chunk, 0.0), score)
+        for key, score in self.translated(question, words).items():
+            found.setdefault(key, score)
+        return found
+
+    def translated(self, question: str, words: dict[str, set[str]] | None) -> dict[int, float]:
+        """(chunk key, BM25 scaled to [0, 1]) over the other language's chunks of essays that
+        have no translation into the question's language, for its words translated through
+        the lexicon."""
+        lang = detect_lang(question)
+        other = "en" if lang == "zh" else "zh"
         found = (words or {}).values()
         targets = {t for corpus in found for t in corpus if detect_lang(t, lang) != lang}
-        hits = self.store.keyword_search_in(sorted(targets), "en" if lang == "zh" else "zh", UNITS)
-        top = max((score for _, score in hits), default=0.0)
-        return [(key, score / top) for key, score in hits] if top > 0 else []
+        hits = self.store.keyword_search_in(sorted(targets), other, UNITS)
+        if self.translations:
+            chunks = {c.key: c for c in self.store.chunks([key for key, _ in hits])}
+            hits = [(k, s) for k, s in hits if chunks[k].essay_id not in self.translations]
+        return _scaled(hits)
 
-    def search(self, question: str, k: int = 5, *, topical: bool = False) -> list[Hit]:
-        """The k best chunks: own similarity + best sentence's + weighted translated BM25.
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        topical: bool = False,
+        keyword_weight: float = KEYWORD_WEIGHT,
+    ) -> list[Hit]:
+        """The k best chunks: own similarity + best sentence's + weighted keyword evidence.
         With `topical`, the best one also carries its sentences holding a question word."""
         words = self.question_words(question)
-        scores = chunk_scores(dict(self.dense(question, UNITS)), self.owners)
-        keyword = dict(self.translated(question, words))
-        total = {key: sum(s) + KEYWORD_WEIGHT * keyword.get(key, 0.0) for key, s in scores.items()}
+        units = dict(self.dense(question, UNITS))
+        scores = chunk_scores(units, self.owners, self.views)
+        keyword = self.keywords(question, words)
+        total = {key: sum(s) + keyword_weight * keyword.get(key, 0.0) for key, s in scores.items()}
         best = self.disjoint(sorted(total, key=lambda key: total[key], reverse=True), k)
         coverage = self.coverage(words)
+        held = self.passage_coverage(words, [chunk.key for chunk in best])
         return [
             Hit(
                 chunk,
@@ -109,9 +141,22 @@ class Retriever:
                 scores[chunk.key][1],
                 coverage.get(chunk.essay_id, 0.0),
                 self.topical(chunk, words) if topical and rank == 0 else None,
+                self.sentence_scores(chunk, units),
+                held.get(chunk.key, 0.0),
             )
             for rank, chunk in enumerate(best)
         ]
+
+    def sentence_scores(
+        self, chunk: Chunk, units: dict[int, float]
+    ) -> tuple[tuple[int, int, float], ...]:
+        """(start, end, similarity) of each sentence of the chunk, in order."""
+        body = self.essays[chunk.essay_id].body
+        floor = min(units.values(), default=0.0)
+        return tuple(
+            (s.start, s.end, units.get(sentence_key(chunk.essay_id, body, s), floor))
+            for s in split_sentences(body, chunk.start, chunk.end)
+        )
 
     def disjoint(self, ranked: list[int], k: int) -> list[Chunk]:
         """The first k chunks of `ranked` (keys, best first) that overlap no better one."""
@@ -132,6 +177,19 @@ class Retriever:
             return None
         found = self.store.lexicon(content)
         return {word: found.get(word, set()) for word in content}
+
+    def passage_coverage(
+        self, words: dict[str, set[str]] | None, keys: list[int]
+    ) -> dict[int, float]:
+        """Chunk key -> share of the question's content words its text or its translation
+        holds (1.0 for every chunk when the question has no content word)."""
+        if words is None:
+            return dict.fromkeys(keys, 1.0)
+        held = self.store.passage_tokens(keys) if keys else {}
+        return {
+            key: sum(1 for found in words.values() if found & tokens) / len(words)
+            for key, tokens in held.items()
+        }
 
     def coverage(self, words: dict[str, set[str]] | None) -> dict[str, float]:
         """Essay id -> share of the question's content words the essay holds (every essay

@@ -1,5 +1,6 @@
 """The index's SQLite file, through sqlite-utils: essays, paragraphs, chunks, keywords, vectors,
-sentences (which chunks hold each sentence) and centres (the mean vector of each language).
+sentences (which chunks hold each sentence), centres (the mean vector of each language),
+translations, and views (a translated passage: its text, keywords and the chunks it stands for).
 
 The chunk key is the primary key here and the id of the chunk's vector in FAISS; a sentence's
 vector is in FAISS under the sentence key.
@@ -16,11 +17,15 @@ import numpy as np
 import sqlite_utils
 
 from index.errors import IndexCorruptError
-from index.models import Chunk, Essay, Paragraph
+from index.models import Chunk, Essay, Paragraph, Translation
 from index.tokenize import fts_query, keyword_tokens
 
 _CHUNK_COLUMNS = "key, essay_id, paragraph, last_paragraph, start, end, text, lang"
-TABLES = {"essays", "paragraphs", "chunks", "vectors", "sentences", "centres", "lexicon"}
+TABLES = {"essays", "paragraphs", "chunks", "vectors", "sentences", "centres", "lexicon"} | {
+    "translations",
+    "views",
+    "view_chunks",
+}
 
 
 class Store:
@@ -111,6 +116,38 @@ class Store:
             for lang, mean in means.items()
         )
 
+    def write_translations(self, translations: Iterable[Translation]) -> None:
+        table = self.db.table("translations")
+        table.create(
+            {"essay_id": str, "lang": str, "title": str, "translator": str, "body": str,
+             "source": str},
+            pk=("essay_id", "lang"),
+            if_not_exists=True,
+        )
+        table.insert_all(
+            {"essay_id": t.essay_id, "lang": t.lang, "title": t.title,
+             "translator": t.translator, "body": t.body, "source": t.source}
+            for t in translations
+        )
+
+    def write_views(self, views: Sequence[Chunk], chunks: Mapping[int, Sequence[int]]) -> None:
+        """Translated passages (keyword rows) and the chunks each stands for."""
+        table = self.db.table("views")
+        table.create(
+            {"key": int, "essay_id": str, "lang": str, "tokens": str}, pk="key", if_not_exists=True
+        )
+        table.insert_all(
+            {"key": v.key, "essay_id": v.essay_id, "lang": v.lang,
+             "tokens": " ".join(keyword_tokens(v.text))}
+            for v in views
+        )
+        table.enable_fts(["tokens"], tokenize="unicode61")
+        links = self.db.table("view_chunks")
+        links.create({"key": int, "chunk_key": int}, pk=("key", "chunk_key"), if_not_exists=True)
+        links.insert_all(
+            {"key": key, "chunk_key": chunk} for key, owned in chunks.items() for chunk in owned
+        )
+
     # -- reading ----------------------------------------------------------------------------
 
     def write_lexicon(self, pairs: Iterable[tuple[str, str]]) -> None:
@@ -197,17 +234,52 @@ class Store:
             found.setdefault(source, set()).add(target)
         return found
 
-    def chunk_tokens(self, keys: Sequence[int]) -> dict[int, set[str]]:
+    def translations(self) -> list[Translation]:
+        rows = self._rows(
+            "select essay_id, lang, title, translator, body, source from translations"
+        )
+        return [Translation(*row) for row in rows]
+
+    def views(self) -> dict[int, list[int]]:
+        """Translated passage key -> keys of the chunks it stands for."""
+        found: dict[int, list[int]] = {}
+        for key, chunk in self._rows("select key, chunk_key from view_chunks"):
+            found.setdefault(key, []).append(chunk)
+        return found
+
+    def passage_tokens(self, keys: Sequence[int]) -> dict[int, set[str]]:
+        """Chunk key -> the keyword tokens of its text and of its translations."""
         marks = ",".join("?" * len(keys))
-        rows = self._rows(f"select key, tokens from chunks where key in ({marks})", list(keys))
-        return {key: set(tokens.split()) for key, tokens in rows}
+        rows = self._rows(
+            f"select key, tokens from chunks where key in ({marks}) union all "
+            "select view_chunks.chunk_key, views.tokens from views join view_chunks "
+            f"on views.key = view_chunks.key where view_chunks.chunk_key in ({marks})",
+            [*keys, *keys],
+        )
+        found: dict[int, set[str]] = {}
+        for key, tokens in rows:
+            found.setdefault(key, set()).update(tokens.split())
+        return found
 
     def essay_tokens(self) -> dict[str, set[str]]:
-        """Essay id -> every keyword token of its chunks."""
+        """Essay id -> every keyword token of its chunks and of their translations."""
         found: dict[str, set[str]] = {}
-        for essay, tokens in self._rows("select essay_id, tokens from chunks"):
+        for essay, tokens in self._rows(
+            "select essay_id, tokens from chunks union all select essay_id, tokens from views"
+        ):
             found.setdefault(essay, set()).update(tokens.split())
         return found
+
+    def view_keyword_search(self, tokens: Sequence[str], lang: str, k: int) -> list[tuple[int, float]]:
+        """(translated passage key, bm25 score) over the views in one language."""
+        if not tokens:
+            return []
+        sql = (
+            "select views.key, -bm25(views_fts) as score from views_fts "
+            "join views on views.rowid = views_fts.rowid "
+            "where views_fts match ? and views.lang = ? order by score desc limit ?"
+        )
+        return [(key, float(s)) for key, s in self._rows(sql, (fts_query(list(tokens)), lang, k))]
 
     def keyword_search_in(
         self, tokens: Sequence[str], lang: str, k: int

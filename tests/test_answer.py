@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 import pytest
 
-from bot.answer import ANSWERED, NOT_FOUND, Policy, compose
+from bot.answer import ANSWERED, NOT_FOUND, RELATED, Policy, compose
 from bot.render import Source, html_blocks, html_source, plain_blocks, plain_source
-from index.models import Chunk, Essay, Hit
+from index.models import Chunk, Essay, Hit, Translation
 
 BODY = "First <b>sentence</b> & more. Second one.\n\n钉钉 ONE 的教训并不孤立。"
 ESSAYS = {"e": Essay("e", "T & <i>", "en", BODY, "e.md")}
@@ -17,7 +18,7 @@ ESSAYS = {"e": Essay("e", "T & <i>", "en", BODY, "e.md")}
 
 def hit(start: int, end: int, score: float = 0.8, text: str | None = None) -> Hit:
     chunk = Chunk("e", 1, 1, start, end, BODY[start:end] if text is None else text, "en", start + 1)
-    return Hit(chunk, score, score / 2, None)
+    return Hit(chunk, score, score / 2, None, coverage=1.0)
 
 
 def test_quotes_are_exact_slices_with_citations():
@@ -43,6 +44,11 @@ def test_weak_hits_give_not_found_with_closest_titles():
     assert (answer.status, answer.quotes, answer.closest) == (NOT_FOUND, (), ("T & <i>",))
 
 
+def test_not_found_names_no_essay_that_shares_no_word_with_the_question():
+    unrelated = replace(hit(0, 29, score=0.05), coverage=0.0)
+    assert compose("asdf qwerty", "en", [unrelated], ESSAYS, Policy()).closest == ()
+
+
 def test_no_hits_is_not_found():
     assert compose("q", "en", [], ESSAYS, Policy()).status == NOT_FOUND
 
@@ -54,7 +60,7 @@ def test_max_quotes():
 
 def test_plain_rendering_names_title_and_paragraph_in_the_askers_language():
     answer = compose("q", "zh", [hit(43, len(BODY))], ESSAYS, Policy())
-    assert plain_blocks(answer) == ["[1] 钉钉 ONE 的教训并不孤立。\n——《T & <i>》第 1 段"]
+    assert plain_blocks(answer) == ["[1] 钉钉 ONE 的教训并不孤立。\n——《T & <i>》第 2 段"]
 
 
 def test_html_rendering_escapes_corpus_text():
@@ -68,9 +74,9 @@ def test_html_rendering_escapes_corpus_text():
 @pytest.mark.parametrize("render", [plain_source, html_source])
 def test_source_marks_the_quote_inside_its_paragraph(render):
     answer = compose("q", "en", [hit(30, 41)], ESSAYS, Policy())
-    source = Source(1, answer.quotes[0], BODY[0:41], 30)
+    source = Source(1, answer.quotes[0], BODY[0:41], 0)
     out = render(source, "en")
-    marked = "【Second one.】" if render is plain_source else "<b><u>Second one.</u></b>"
+    marked = "【Second one.】" if render is plain_source else "<b>Second one.</b>"
     assert marked in out
     assert "paragraph 1" in out
 
@@ -87,4 +93,47 @@ def test_json_has_the_documented_fields():
         "start",
         "end",
         "score",
+        "highlights",
+        "passage",
+        "translation",
     }
+
+
+BILINGUAL = "钉钉 ONE 的教训并不孤立。\n\n第二段。"
+TRANSLATED = "The lesson of DingTalk ONE is not isolated.\n\nParagraph two."
+ZH = {"z": Essay("z", "置身钉内?", "zh", BILINGUAL, "z.md")}
+EN = {"z": Translation("z", "en", "Inside DingTalk?", "essaybot project", TRANSLATED, "z.en.md")}
+
+
+def zh_hit() -> Hit:
+    chunk = Chunk("z", 1, 1, 0, 15, BILINGUAL[0:15], "zh", 7)
+    return Hit(chunk, 0.9, coverage=1.0, words=1.0)
+
+
+def test_a_reader_of_the_other_language_gets_the_translation_of_the_quoted_paragraphs():
+    quote = compose("q", "en", [zh_hit()], ZH, Policy(), EN).quotes[0]
+    assert quote.text == BILINGUAL[0:15]  # the quote is the original, verbatim
+    assert quote.translation is not None
+    assert quote.translation.text == "The lesson of DingTalk ONE is not isolated."
+    assert TRANSLATED[quote.translation.start : quote.translation.end] == quote.translation.text
+    blocks = plain_blocks(compose("q", "en", [zh_hit()], ZH, Policy(), EN))
+    assert blocks[1].startswith("Translation — not the author's words:")
+    html_out = html_blocks(compose("q", "en", [zh_hit()], ZH, Policy(), EN))
+    assert html_out[1].endswith("<blockquote><i>The lesson of DingTalk ONE is not isolated.</i></blockquote>")
+
+
+def test_a_reader_of_the_essays_language_gets_no_translation():
+    assert compose("q", "zh", [zh_hit()], ZH, Policy(), EN).quotes[0].translation is None
+
+
+def test_json_gives_the_translation_with_its_offsets():
+    data = compose("q", "en", [zh_hit()], ZH, Policy(), EN).to_json()
+    shown = data["quotes"][0]["translation"]
+    assert shown == {"text": TRANSLATED[:43], "lang": "en", "start": 0, "end": 43}
+
+
+def test_a_related_answer_says_so_before_its_quotes():
+    policy = Policy(answer_score=0.95, related_score=0.5)
+    answer = compose("q", "en", [zh_hit()], ZH, policy, EN)
+    assert answer.status == RELATED
+    assert plain_blocks(answer)[0] == "The essays may not answer this directly. The closest passages:"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.answer import ANSWERED, NOT_FOUND, Policy, answers, asks_for_number, has_number
+from bot.answer import ANSWERED, NOT_FOUND, Policy, asks_for_number, decide, has_number
 from bot.service import Service
 from index.builder import build_index
 from index.chunking import split_sentences
@@ -126,6 +126,10 @@ def _hit(text: str, score: float) -> Hit:
     return Hit(Chunk("e", 1, 1, 0, len(text), text, "en", 1), score)
 
 
+def answers(question: str, hits: list[Hit], policy: Policy) -> bool:
+    return decide(question, hits, policy)[0] == ANSWERED
+
+
 @pytest.mark.parametrize(
     ("question", "text", "score", "expected"),
     [
@@ -136,7 +140,7 @@ def _hit(text: str, score: float) -> Hit:
     ],
 )
 def test_answers(question, text, score, expected):
-    assert answers(question, [_hit(text, score)], Policy(min_score=0.3)) is expected
+    assert answers(question, [_hit(text, score)], Policy(answer_score=0.3)) is expected
 
 
 def test_the_number_must_be_in_a_sentence_holding_a_word_of_the_question():
@@ -165,7 +169,7 @@ def test_the_number_check_can_be_turned_off():
 
 
 def test_no_hits_never_answer():
-    assert not answers("why?", [], Policy(min_score=-1.0))
+    assert not answers("why?", [], Policy(answer_score=-1.0))
 
 
 # ---------- fusion, pure ----------
@@ -266,5 +270,5 @@ def test_the_real_lexicon_bridges_names_but_not_the_words_of_a_phrase():
 
 def test_a_question_none_of_whose_words_the_essay_holds_is_not_answered():
     hit = Hit(Chunk("e", 1, 1, 0, 8, "Because.", "en", 1), 0.9, coverage=0.0)
-    assert not answers("why?", [hit], Policy(min_score=0.3))
+    assert not answers("why?", [hit], Policy(answer_score=0.3))
     assert answers("why?", [hit], Policy(min_score=0.3, check_words=False))
