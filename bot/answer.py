@@ -103,12 +103,12 @@ class Policy:
     holds. The defaults were fitted on the `tune` half of tests/data/questions.jsonl only by
     scripts/fit_policy.py (docs/retrieval.md)."""
 
-    answer_score: float = 0.75
+    answer_score: float = 0.972
     answer_words: float = 0.5
-    related_score: float = 0.45
-    related_words: float = 0.01
-    follow_margin: float = 0.10  # a further quote from the first quote's essay
-    other_margin: float = 0.05  # a further quote from another essay: stricter
+    related_score: float = 0.77
+    related_words: float = 0.01  # any one word of the question
+    follow_margin: float = 0.2  # a further quote from the first quote's essay
+    other_margin: float = 0.0  # a further quote from another essay: stricter
     highlight_margin: float = 0.05  # sentences this close to the best one are marked
     max_quotes: int = 3
     quote_chars: int = 300
@@ -181,14 +181,23 @@ def followers(
     best: Hit, rest: Sequence[Hit], floor: tuple[float, float], policy: Policy
 ) -> list[Hit]:
     """The further hits worth quoting: they clear the first one's thresholds and stay within
-    a margin of its score (a smaller one when they come from another essay)."""
-    chosen = []
+    a margin of its score (a smaller one when they come from another essay), and share no
+    paragraph with a hit already chosen (its translation would be shown twice)."""
+    chosen: list[Hit] = []
+    shown = _paragraphs_of(best)
     for hit in rest:
         same = hit.chunk.essay_id == best.chunk.essay_id
         margin = policy.follow_margin if same else policy.other_margin
         if passes(hit, *floor) and hit.score >= best.score - margin:
-            chosen.append(hit)
+            if not shown & _paragraphs_of(hit):
+                chosen.append(hit)
+                shown |= _paragraphs_of(hit)
     return chosen
+
+
+def _paragraphs_of(hit: Hit) -> set[tuple[str, int]]:
+    chunk = hit.chunk
+    return {(chunk.essay_id, n) for n in range(chunk.paragraph, chunk.last_paragraph + 1)}
 
 
 def quote_span(hit: Hit, policy: Policy) -> tuple[int, int, tuple[tuple[int, int], ...]]:

@@ -222,6 +222,18 @@ def sentence_chunks(essay: Essay) -> list[Chunk]:
     ]
 
 
+def paragraph_sentences(
+    essay_id: str, body: str, start: int, end: int
+) -> list[tuple[int, Sentence]]:
+    """(paragraph number, sentence) for each sentence of body[start:end], in order."""
+    return [
+        (p.number, s)
+        for p in split_paragraphs(essay_id, body)
+        if p.start < end and start < p.end
+        for s in split_sentences(body, max(p.start, start), min(p.end, end))
+    ]
+
+
 def sentence_owners(chunks: list[Chunk], sentences: list[Chunk]) -> dict[int, list[int]]:
     """Sentence key -> keys of the chunks of the same essay whose spans hold the sentence."""
     by_essay: dict[str, list[Chunk]] = {}
@@ -264,34 +276,46 @@ def translation_units(
     of a long paragraph gets the whole translated paragraph: sentences do not line up across
     languages); each translated sentence belongs to every chunk that holds its paragraph.
     The offsets of a unit point into the translation's body."""
-    view = Essay(
-        f"{translation.essay_id}.{translation.lang}",
-        translation.title,
-        translation.lang,
-        translation.body,
-        translation.source,
-    )
+    view = _view(translation)
     paragraphs = {p.number: p for p in split_paragraphs(view.id, view.body)}
     mine = [c for c in chunks if c.essay_id == translation.essay_id]
     units: dict[int, Chunk] = {}
     passages: dict[int, list[int]] = {}
     for chunk in mine:
         first, last = paragraphs[chunk.paragraph], paragraphs[chunk.last_paragraph]
-        unit = _unit(view, translation.essay_id, chunk, first.start, last.end)
+        unit = _unit(view, translation.essay_id, chunk.paragraph, chunk.last_paragraph, first.start, last.end)
         units[unit.key] = unit
         passages.setdefault(unit.key, []).append(chunk.key)
     sentences: dict[int, list[int]] = {}
-    for number, paragraph in paragraphs.items():
-        holders = [c.key for c in mine if c.paragraph <= number <= c.last_paragraph]
-        for sentence in split_sentences(view.body, paragraph.start, paragraph.end):
-            span = Chunk(translation.essay_id, number, number, sentence.start, sentence.end, "", "", 0)
-            unit = _unit(view, translation.essay_id, span, sentence.start, sentence.end)
-            units.setdefault(unit.key, unit)
-            sentences.setdefault(unit.key, []).extend(k for k in holders if k not in sentences.get(unit.key, []))
+    for unit in translated_sentences(translation):
+        units.setdefault(unit.key, unit)
+        holders = sentences.setdefault(unit.key, [])
+        holders += [c.key for c in mine if c.paragraph <= unit.paragraph <= c.last_paragraph and c.key not in holders]
     return units, passages, sentences
 
 
-def _unit(view: Essay, essay_id: str, like: Chunk, start: int, end: int) -> Chunk:
-    """A translated unit: the view's text at start..end, for the paragraphs of `like`."""
-    made = _chunk(view, like.paragraph, like.last_paragraph, start, end)
-    return Chunk(essay_id, made.paragraph, made.last_paragraph, start, end, made.text, made.lang, made.key)
+def translated_sentences(translation: Translation) -> list[Chunk]:
+    """Every sentence of a translation as a unit, numbered by its paragraph."""
+    view = _view(translation)
+    return [
+        _unit(view, translation.essay_id, p.number, p.number, s.start, s.end)
+        for p in split_paragraphs(view.id, view.body)
+        for s in split_sentences(view.body, p.start, p.end)
+    ]
+
+
+def _view(translation: Translation) -> Essay:
+    """The translation as an essay of its own id (`<essay id>.<lang>`), for unit keys."""
+    return Essay(
+        f"{translation.essay_id}.{translation.lang}",
+        translation.title,
+        translation.lang,
+        translation.body,
+        translation.source,
+    )
+
+
+def _unit(view: Essay, essay_id: str, first: int, last: int, start: int, end: int) -> Chunk:
+    """A translated unit: the view's text at start..end, for the original's paragraphs."""
+    made = _chunk(view, first, last, start, end)
+    return Chunk(essay_id, first, last, start, end, made.text, made.lang, made.key)

@@ -18,25 +18,41 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import faiss
 
 from index import layout, vectors
-from index.chunking import CHUNKER_VERSION, sentence_key, split_sentences
+from index.chunking import (
+    CHUNKER_VERSION,
+    paragraph_sentences,
+    sentence_key,
+    split_sentences,
+    translated_sentences,
+)
 from index.embedders import Embedder, part_slices
 from index.errors import EmbedderMismatchError, EssayBotError, IndexOutdatedError
 from index.fusion import centre, chunk_scores
 from index.lang import detect_lang
 from index.lexicon import is_content
-from index.models import Chunk, Essay, Hit
+from index.models import Chunk, Essay, Hit, Translation
 from index.store import Store
 from index.tokenize import keyword_tokens
 
 logger = logging.getLogger(__name__)
 CANDIDATES = 50
 UNITS = 1000  # sentences and chunks scored per question; the whole index when it is smaller
-KEYWORD_WEIGHT = 0.1  # cross-validated on the dev questions (docs/retrieval.md)
+KEYWORD_WEIGHT = 0.5  # fitted on the tune half of the question bank (docs/retrieval.md)
+
+
+def _by_paragraph(translations: Iterable[Translation]) -> dict[tuple[str, int], list[int]]:
+    """(essay id, paragraph number) -> the keys of its translated sentences."""
+    found: dict[tuple[str, int], list[int]] = {}
+    for translation in translations:
+        for unit in translated_sentences(translation):
+            found.setdefault((unit.essay_id, unit.paragraph), []).append(unit.key)
+    return found
 
 
 def _scaled(hits: list[tuple[int, float]]) -> dict[int, float]:
@@ -74,6 +90,7 @@ class Retriever:
         self.vocabulary = self.store.essay_tokens()
         self.translations = {t.essay_id: t for t in self.store.translations()}
         self.views = self.store.views()
+        self.translated_sentences = _by_paragraph(self.translations.values())
 
     def close(self) -> None:
         self.store.close()
@@ -150,13 +167,18 @@ class Retriever:
     def sentence_scores(
         self, chunk: Chunk, units: dict[int, float]
     ) -> tuple[tuple[int, int, float], ...]:
-        """(start, end, similarity) of each sentence of the chunk, in order."""
+        """(start, end, score) of each sentence of the chunk, in order: its similarity, plus
+        that of the best translated sentence of its paragraph when the essay has a
+        translation (the paragraph its translation matched is where the answer is)."""
         body = self.essays[chunk.essay_id].body
         floor = min(units.values(), default=0.0)
-        return tuple(
-            (s.start, s.end, units.get(sentence_key(chunk.essay_id, body, s), floor))
-            for s in split_sentences(body, chunk.start, chunk.end)
-        )
+        scored = []
+        for number, s in paragraph_sentences(chunk.essay_id, body, chunk.start, chunk.end):
+            own = units.get(sentence_key(chunk.essay_id, body, s), floor)
+            keys = self.translated_sentences.get((chunk.essay_id, number))
+            bonus = max((units.get(k, floor) for k in keys), default=floor) if keys else 0.0
+            scored.append((s.start, s.end, own + bonus))
+        return tuple(scored)
 
     def disjoint(self, ranked: list[int], k: int) -> list[Chunk]:
         """The first k chunks of `ranked` (keys, best first) that overlap no better one."""

@@ -81,10 +81,21 @@ def fast_figures(cases: Sequence[Case], right: list[list[bool]], policy: Policy)
     return figures, value
 
 
+def meets(figures: dict) -> bool:
+    """Whether every target of TARGETS holds (a figure with nothing to count holds)."""
+    for key, (bound, side) in TARGETS.items():
+        value = figures.get(key)
+        if value is None:
+            continue
+        if (side == "min" and value < bound) or (side == "max" and value > bound):
+            return False
+    return True
+
+
 def grid(cases: Sequence[Case]) -> list[float]:
-    """Candidate score thresholds: the tune questions' best scores, thinned to ~25 quantiles."""
+    """Candidate score thresholds: the tune questions' best scores, thinned to ~40 quantiles."""
     scores = sorted(h[0].score for _, h in cases if h)
-    step = max(1, len(scores) // 25)
+    step = max(1, len(scores) // 40)
     return sorted({round(s, 3) for s in scores[::step]})
 
 
