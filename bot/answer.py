@@ -105,9 +105,9 @@ class Policy:
 
     answer_score: float = 0.972
     answer_words: float = 0.5
-    related_score: float = 0.77
+    related_score: float = 0.787
     related_words: float = 0.01  # any one word of the question
-    follow_margin: float = 0.2  # a further quote from the first quote's essay
+    follow_margin: float = 0.3  # a further quote from the first quote's essay
     other_margin: float = 0.0  # a further quote from another essay: stricter
     highlight_margin: float = 0.05  # sentences this close to the best one are marked
     max_quotes: int = 3
@@ -119,8 +119,14 @@ class Policy:
 # Questions whose answer is a number, a year or a date, in English and Chinese. Generic
 # interrogatives only (no topic words): "几" is left out, as "这几个" means "these few".
 _ASKS_NUMBER = re.compile(
-    r"\bhow (?:many|much)\b|\b(?:what|which) (?:year|date|day)\b"
+    r"\bhow (?:many|much)\b|\b(?:what|which) (?:year|date|day)\b|^\W*when\b"
     r"|多少|哪一?年|哪一?天|什么时候|何时",
+    re.IGNORECASE,
+)
+# Questions asking what something is: generic forms only, no topic words.
+_ASKS_DEFINITION = re.compile(
+    r"^\W*(?:what(?:'s| is| are| was)|what does .+ mean|define\b|who (?:is|are)\b)"
+    r"|是什么|是啥|是个什么|什么是|指的是什么|是谁",
     re.IGNORECASE,
 )
 # A digit, or Han numerals followed by a unit of time, a multiple or a percentage.
@@ -129,6 +135,10 @@ _HAS_NUMBER = re.compile(r"\d|[〇零一二三四五六七八九十百千万亿�
 
 def asks_for_number(question: str) -> bool:
     return _ASKS_NUMBER.search(question) is not None
+
+
+def asks_definition(question: str) -> bool:
+    return _ASKS_DEFINITION.search(question) is not None
 
 
 def wants_number(question: str, policy: Policy) -> bool:

@@ -1,8 +1,8 @@
 """Renderers: an Answer or its sources as text blocks for each channel.
 
 An answer renders as one block per quote (the quote with its answering sentences marked,
-then its citation), and a translation, when shown, as a block of its own under its quote,
-labelled as a translation; a `related` answer starts with a block saying the essays may not
+then its citation, then, when shown, the translation as a paragraph of its own, labelled as
+a translation, so a page never separates a translation from its quote); a `related` answer starts with a block saying the essays may not
 answer directly. A channel that must split long replies splits between blocks, never inside
 a quote or a tag. Marking is formatting only: the text between the marks is the quote.
 """
@@ -100,12 +100,10 @@ def blocks(answer: Answer, style: Style) -> list[str]:
         quote = marked(q.text, q.start, q.highlights, style)
         cite = style.escape(citation(q, answer.lang))
         number = f"{style.number[0]}[{n}]{style.number[1]}"
-        out.append(
-            f"{number} {style.quote[0]}{quote}{style.quote[1]}\n"
-            f"{style.cite[0]}{cite}{style.cite[1]}"
-        )
+        block = f"{number} {style.quote[0]}{quote}{style.quote[1]}\n{style.cite[0]}{cite}{style.cite[1]}"
         if q.translation is not None:
-            out.append(translation_block(q.translation, answer.lang, style))
+            block += "\n\n" + translation_block(q.translation, answer.lang, style)
+        out.append(block)
     return out
 
 
@@ -131,12 +129,12 @@ def source_blocks(source: Source, lang: str, style: Style) -> list[str]:
     translation of the same paragraphs when there is one for this reader."""
     q = source.quote
     marks = q.highlights or ((q.start, q.end),)
-    head = f"[{source.n}] {citation(q, lang)}"
+    number = f"{style.number[0]}[{source.n}]{style.number[1]}"
+    cite = f"{style.cite[0]}{style.escape(citation(q, lang))}{style.cite[1]}"
     body = marked(source.paragraph_text, source.offset, marks, style)
-    out = [f"{style.cite[0]}{style.escape(head)}{style.cite[1]}\n{body}"]
-    if source.translation is not None:
-        out.append(translation_block(source.translation, lang, style))
-    return out
+    if source.translation is None:
+        return [f"{number} {cite}\n{body}"]
+    return [f"{number} {cite}\n{body}\n\n{translation_block(source.translation, lang, style)}"]
 
 
 def plain_source(source: Source, lang: str, style: Style = PLAIN) -> str:

@@ -48,7 +48,10 @@ class Service:
         lang = detect_lang(question)
         current = self.retriever.get()
         hits = current.search(
-            question, CANDIDATES, topical=composer.wants_number(question, self.policy)
+            question,
+            CANDIDATES,
+            topical=composer.wants_number(question, self.policy),
+            define=composer.asks_definition(question),
         )
         answer = composer.compose(
             question, lang, hits, current.essays, self.policy, current.translations

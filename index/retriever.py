@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 CANDIDATES = 50
 UNITS = 1000  # sentences and chunks scored per question; the whole index when it is smaller
 KEYWORD_WEIGHT = 0.5  # fitted on the tune half of the question bank (docs/retrieval.md)
+DEFINE_WEIGHT = 0.5  # likewise (0.5 and 0.8 tie; 0 to 0.3 change nothing)
 
 
 def _by_paragraph(translations: Iterable[Translation]) -> dict[tuple[str, int], list[int]]:
@@ -91,6 +92,7 @@ class Retriever:
         self.translations = {t.essay_id: t for t in self.store.translations()}
         self.views = self.store.views()
         self.translated_sentences = _by_paragraph(self.translations.values())
+        self._mentions: dict[str, list[tuple[int, set[str]]]] | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -137,15 +139,24 @@ class Retriever:
         k: int = 5,
         *,
         topical: bool = False,
+        define: bool = False,
         keyword_weight: float = KEYWORD_WEIGHT,
+        define_weight: float = DEFINE_WEIGHT,
     ) -> list[Hit]:
         """The k best chunks: own similarity + best sentence's + weighted keyword evidence.
-        With `topical`, the best one also carries its sentences holding a question word."""
+        With `topical`, the best one also carries its sentences holding a question word; with
+        `define` (a question asking what something is), a chunk gains for each of the
+        question's words it introduces (its first mention in the essay, where essays say
+        what a thing is)."""
         words = self.question_words(question)
         units = dict(self.dense(question, UNITS))
         scores = chunk_scores(units, self.owners, self.views)
         keyword = self.keywords(question, words)
-        total = {key: sum(s) + keyword_weight * keyword.get(key, 0.0) for key, s in scores.items()}
+        first = self.first_mentions(words) if define else {}
+        total = {
+            key: sum(s) + keyword_weight * keyword.get(key, 0.0) + define_weight * first.get(key, 0.0)
+            for key, s in scores.items()
+        }
         best = self.disjoint(sorted(total, key=lambda key: total[key], reverse=True), k)
         coverage = self.coverage(words)
         held = self.passage_coverage(words, [chunk.key for chunk in best])
@@ -163,6 +174,32 @@ class Retriever:
             )
             for rank, chunk in enumerate(best)
         ]
+
+    def first_mentions(self, words: dict[str, set[str]] | None) -> dict[int, float]:
+        """Chunk key -> share of the question's content words whose first mention in its
+        essay (in the original or its translation) the chunk holds."""
+        if not words:
+            return {}
+        found: dict[int, float] = {}
+        for essay, chunks in self.mentions().items():
+            for targets in words.values():
+                first = next((key for key, tokens in chunks if targets & tokens), None)
+                if first is not None:
+                    found[first] = found.get(first, 0.0) + 1 / len(words)
+        return found
+
+    def mentions(self) -> dict[str, list[tuple[int, set[str]]]]:
+        """Essay id -> (chunk key, its and its translation's tokens), in the essay's order;
+        read once, on the first question that needs it."""
+        if self._mentions is None:
+            chunks = sorted(self.store.all_chunks(), key=lambda c: (c.essay_id, c.start))
+            tokens = self.store.passage_tokens([c.key for c in chunks]) if chunks else {}
+            self._mentions = {}
+            for chunk in chunks:
+                self._mentions.setdefault(chunk.essay_id, []).append(
+                    (chunk.key, tokens.get(chunk.key, set()))
+                )
+        return self._mentions
 
     def sentence_scores(
         self, chunk: Chunk, units: dict[int, float]

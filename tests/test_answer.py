@@ -16,15 +16,18 @@ BODY = "First <b>sentence</b> & more. Second one.\n\n钉钉 ONE 的教训并不�
 ESSAYS = {"e": Essay("e", "T & <i>", "en", BODY, "e.md")}
 
 
-def hit(start: int, end: int, score: float = 0.8, text: str | None = None) -> Hit:
-    chunk = Chunk("e", 1, 1, start, end, BODY[start:end] if text is None else text, "en", start + 1)
+def hit(start: int, end: int, score: float = 1.2, text: str | None = None) -> Hit:
+    number = 1 if start < 43 else 2  # the paragraph it stands in
+    chunk = Chunk(
+        "e", number, number, start, end, BODY[start:end] if text is None else text, "en", start + 1
+    )
     return Hit(chunk, score, score / 2, None, coverage=1.0)
 
 
 def test_quotes_are_exact_slices_with_citations():
-    answer = compose("q", "en", [hit(0, 29), hit(30, 41)], ESSAYS, Policy())
+    answer = compose("q", "en", [hit(0, 29), hit(43, len(BODY))], ESSAYS, Policy())
     assert answer.status == ANSWERED
-    assert [q.text for q in answer.quotes] == [BODY[0:29], BODY[30:41]]
+    assert [q.text for q in answer.quotes] == [BODY[0:29], BODY[43:]]
     assert all(BODY[q.start : q.end] == q.text for q in answer.quotes)
 
 
@@ -32,11 +35,11 @@ def test_a_quote_that_does_not_match_its_essay_is_dropped():
     answer = compose(
         "q",
         "en",
-        [hit(0, 29, text="Something the essay never said."), hit(30, 41)],
+        [hit(0, 29, text="Something the essay never said."), hit(43, len(BODY))],
         ESSAYS,
         Policy(),
     )
-    assert [q.text for q in answer.quotes] == ["Second one."]
+    assert [q.text for q in answer.quotes] == [BODY[43:]]
 
 
 def test_weak_hits_give_not_found_with_closest_titles():
@@ -54,8 +57,27 @@ def test_no_hits_is_not_found():
 
 
 def test_max_quotes():
-    hits = [hit(0, 29), hit(30, 41), hit(43, len(BODY))]
+    hits = [hit(0, 29), hit(43, len(BODY))]
     assert len(compose("q", "en", hits, ESSAYS, Policy(max_quotes=2)).quotes) == 2
+    assert len(compose("q", "en", hits, ESSAYS, Policy(max_quotes=1)).quotes) == 1
+
+
+def test_no_two_quotes_share_a_paragraph():
+    hits = [hit(0, 29), hit(30, 41), hit(43, len(BODY))]
+    quotes = compose("q", "en", hits, ESSAYS, Policy()).quotes
+    assert [q.text for q in quotes] == [BODY[0:29], BODY[43:]]
+
+
+def test_a_further_quote_from_another_essay_needs_a_closer_score():
+    other = Essay("o", "Other", "en", "Another essay.", "o.md")
+    far = Hit(Chunk("o", 1, 1, 0, 14, "Another essay.", "en", 99), 1.1, coverage=1.0)
+    essays = {**ESSAYS, "o": other}
+    policy = Policy(follow_margin=0.2, other_margin=0.05)
+    assert [q.essay_id for q in compose("q", "en", [hit(0, 29), far], essays, policy).quotes] == [
+        "e"
+    ]
+    near = replace(far, score=1.18)
+    assert len(compose("q", "en", [hit(0, 29), near], essays, policy).quotes) == 2
 
 
 def test_plain_rendering_names_title_and_paragraph_in_the_askers_language():
@@ -107,7 +129,7 @@ EN = {"z": Translation("z", "en", "Inside DingTalk?", "essaybot project", TRANSL
 
 def zh_hit() -> Hit:
     chunk = Chunk("z", 1, 1, 0, 15, BILINGUAL[0:15], "zh", 7)
-    return Hit(chunk, 0.9, coverage=1.0, words=1.0)
+    return Hit(chunk, 1.2, coverage=1.0, words=1.0)
 
 
 def test_a_reader_of_the_other_language_gets_the_translation_of_the_quoted_paragraphs():
@@ -117,9 +139,11 @@ def test_a_reader_of_the_other_language_gets_the_translation_of_the_quoted_parag
     assert quote.translation.text == "The lesson of DingTalk ONE is not isolated."
     assert TRANSLATED[quote.translation.start : quote.translation.end] == quote.translation.text
     blocks = plain_blocks(compose("q", "en", [zh_hit()], ZH, Policy(), EN))
-    assert blocks[1].startswith("Translation — not the author's words:")
+    assert "\n\nTranslation — not the author's words:\nThe lesson of" in blocks[0]
     html_out = html_blocks(compose("q", "en", [zh_hit()], ZH, Policy(), EN))
-    assert html_out[1].endswith("<blockquote><i>The lesson of DingTalk ONE is not isolated.</i></blockquote>")
+    assert html_out[0].endswith(
+        "<blockquote><i>The lesson of DingTalk ONE is not isolated.</i></blockquote>"
+    )
 
 
 def test_a_reader_of_the_essays_language_gets_no_translation():
@@ -133,7 +157,7 @@ def test_json_gives_the_translation_with_its_offsets():
 
 
 def test_a_related_answer_says_so_before_its_quotes():
-    policy = Policy(answer_score=0.95, related_score=0.5)
+    policy = Policy(answer_score=1.5, related_score=0.5)
     answer = compose("q", "en", [zh_hit()], ZH, policy, EN)
     assert answer.status == RELATED
     assert plain_blocks(answer)[0] == "The essays may not answer this directly. The closest passages:"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 import pytest
@@ -78,15 +79,22 @@ def test_index_build_reports_counts(corpus_copy, tmp_path):
     assert "Indexed 10 essays" in result.stdout and "0 reused" in result.stdout
 
 
-def test_eval_reports_recall_and_abstention(hash_index):
-    result = run_cli(
-        "eval", "--json", "--index", str(hash_index), str(ROOT / "tests/data/dev.jsonl")
-    )
+def test_eval_reports_every_figure_by_outcome_and_direction(hash_index):
+    bank = str(ROOT / "tests/data/questions.jsonl")
+    result = run_cli("eval", "--json", "--split", "test", "--index", str(hash_index), bank)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["overall"]["n"] == 34
-    assert report["quote_fidelity"] == 1.0
-    assert {"kind=cross-lang", "lang=zh", "lang=en"} <= set(report["groups"])
+    rows = [json.loads(line) for line in Path(bank).read_text(encoding="utf-8").splitlines()]
+    tested = [r for r in rows if r["split"] == "test"]
+    assert report["questions"] == len(tested)
+    assert report["in_scope"]["n"] == sum(1 for r in tested if r["essay"])
+    assert report["fidelity"] == 1.0
+    assert {"en->en", "en->zh", "zh->en", "zh->zh", "kind=paraphrase"} <= set(report["groups"])
+    for figure in ("answered_precision", "out_of_scope_answered", "out_of_scope_quoted",
+                   "in_scope_answered", "in_scope_quoted", "filler", "median_quoted_chars",
+                   "quotes_per_answer", "translation_carried"):
+        assert figure in report
+    assert set(report["in_scope"]) == {"n", "answered@1", "answered@3", "quoted@1", "quoted@3"}
 
 
 def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

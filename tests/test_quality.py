@@ -50,10 +50,10 @@ def test_a_question_finds_the_essay_in_the_other_language(service, question, ess
 
 
 @pytest.mark.parametrize("question", ["钉钉是哪一年成立的?", "美团有多少员工?"])
-def test_a_question_the_essays_do_not_answer_gets_not_found(service, question):
+def test_a_question_the_essays_do_not_answer_is_never_answered(service, question):
     answer = service.ask(question)
-    assert (answer.status, answer.quotes) == (NOT_FOUND, ())
-    assert answer.closest
+    assert answer.status != ANSWERED  # at most "related", which says it may not answer
+    assert answer.quotes or answer.closest
 
 
 @pytest.mark.xfail(
@@ -146,9 +146,9 @@ def test_answers(question, text, score, expected):
 def test_the_number_must_be_in_a_sentence_holding_a_word_of_the_question():
     text = "Users are no longer reported. The stock dropped 24.65% in a day."
     beside = Hit(_hit(text, 0.8).chunk, 0.8, topical=("Users are no longer reported.",))
-    assert not answers("how many users?", [beside], Policy())
+    assert not answers("how many users?", [beside], Policy(answer_score=0.3))
     inside = Hit(_hit(text, 0.8).chunk, 0.8, topical=("The stock dropped 24.65% in a day.",))
-    assert answers("how much did the stock drop?", [inside], Policy())
+    assert answers("how much did the stock drop?", [inside], Policy(answer_score=0.3))
 
 
 @pytest.mark.parametrize("question", ["腾讯音乐股价一天跌了多少?", "How many users has Bilibili?"])
@@ -165,7 +165,7 @@ def test_the_retriever_marks_the_sentences_holding_a_word_of_the_question(servic
 
 
 def test_the_number_check_can_be_turned_off():
-    assert answers("how many?", [_hit("Many.", 0.8)], Policy(check_numbers=False))
+    assert answers("how many?", [_hit("Many.", 0.8)], Policy(answer_score=0.3, check_numbers=False))
 
 
 def test_no_hits_never_answer():
@@ -268,7 +268,7 @@ def test_the_real_lexicon_bridges_names_but_not_the_words_of_a_phrase():
     assert ("区别", "make") not in lexicon  # from "to make a distinction"
 
 
-def test_a_question_none_of_whose_words_the_essay_holds_is_not_answered():
-    hit = Hit(Chunk("e", 1, 1, 0, 8, "Because.", "en", 1), 0.9, coverage=0.0)
-    assert not answers("why?", [hit], Policy(answer_score=0.3))
-    assert answers("why?", [hit], Policy(min_score=0.3, check_words=False))
+def test_a_passage_holding_too_few_of_the_questions_words_is_not_answered():
+    hit = Hit(Chunk("e", 1, 1, 0, 8, "Because.", "en", 1), 0.9, coverage=0.0, words=0.0)
+    assert not answers("why?", [hit], Policy(answer_score=0.3, answer_words=0.5))
+    assert answers("why?", [hit], Policy(answer_score=0.3, answer_words=0.0))

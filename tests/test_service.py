@@ -79,7 +79,9 @@ def test_source_shows_the_whole_paragraph_of_the_last_answer(hash_service):
     assert len(found.sources) == len(answer.quotes)
     first = found.sources[0]
     assert first.quote.text in first.paragraph_text
-    assert first.paragraph_text[first.at : first.at + len(first.quote.text)] == first.quote.text
+    at = first.quote.start - first.offset
+    assert first.paragraph_text[at : at + len(first.quote.text)] == first.quote.text
+    assert first.quote.highlights == answer.quotes[0].highlights  # remembered for /source
     assert hash_service.sources("c1", 1).sources[0].n == 1
     assert "no quote 9" in hash_service.sources("c1", 9).message
 
@@ -104,8 +106,8 @@ def test_terminal_chat_commands(hash_service):
     assert "Why CFOs may not be good CEOs" in reply(hash_service, "/essays")
     answered = reply(hash_service, "Mixue founders co-chairman")
     assert answered.startswith("[1] ")
-    assert "【" in reply(hash_service, "/source")
-    assert "【" in reply(hash_service, "/source 1")
+    assert "\x1b[1m" in reply(hash_service, "/source")  # the answering sentence, in bold
+    assert "\x1b[1m" in reply(hash_service, "/source 1")
 
 
 def test_out_of_scope_nonsense_gets_not_found(hash_service):

@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -23,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answer import Policy
+from bot.answer import Policy, Quote
 from bot.html_split import split_block, split_messages, units
 from bot.render import citation
 from bot.telegram_bot import (
@@ -115,8 +116,18 @@ async def test_html_special_characters_in_question_and_quotes_are_escaped(tg):
     assert_all_valid(tg.fake)
 
 
+# every hit quoted, whatever its score: for the tests of long replies
+EVERYTHING = Policy(
+    max_quotes=40, answer_score=-10.0, answer_words=0.0, follow_margin=99.0, other_margin=99.0
+)
+
+
+def essay_text(tg, quote: Quote) -> str:
+    return next(e.body for e in tg.bot.service.essays() if e.id == quote.essay_id)
+
+
 async def test_a_long_answer_is_split_into_valid_messages(start_bot):
-    tg = await start_bot(policy=Policy(max_quotes=40, min_score=-10.0))
+    tg = await start_bot(policy=EVERYTHING)
     replies = await tg.say(USER, "okapi walks and talks near the river, the zebra and the CFO")
     assert len(replies) >= 3
     shown = "".join(parse_html(r) for r in replies)
@@ -128,7 +139,7 @@ async def test_a_long_answer_is_split_into_valid_messages(start_bot):
 
 
 async def test_a_single_quote_longer_than_a_message_is_split_safely(start_bot):
-    tg = await start_bot(policy=Policy(max_quotes=1, min_score=-10.0))
+    tg = await start_bot(policy=replace(EVERYTHING, max_quotes=1, quote_chars=10_000))
     replies = await tg.say(USER, "okapi0 okapi1 walks talks near the river")
     assert len(replies) >= 2
     text = "".join(parse_html(r) for r in replies)
@@ -155,7 +166,8 @@ async def test_sources_button_shows_the_citations(tg):
     before = len(tg.fake.sent(USER))
     await tg.send(button_press(tg.fake, USER, data))
     (sources,) = tg.fake.texts(USER)[before:]
-    assert f"<b><u>{html.escape(first.text)}</u></b>" in sources
+    for a, b in first.highlights:
+        assert f"<b>{html.escape(essay_text(tg, first)[a:b], quote=False)}</b>" in sources
     assert html.escape(citation(first, "en")) in sources
     assert tg.fake.sent(method="answerCallbackQuery")
     await tg.say(USER, "Mixue founders will stay as co-chairman")
@@ -171,9 +183,10 @@ async def test_source_command_variants(tg):
     answer = tg.bot.service.ask("Mixue founders will stay as co-chairman")
     await tg.say(USER, "Mixue founders will stay as co-chairman")
     (all_sources,) = await tg.say(USER, "/source")
-    assert all_sources.count("<b><u>") == len(answer.quotes)
+    marks = sum(len(q.highlights) for q in answer.quotes)
+    assert all_sources.count("<b>") == len(answer.quotes) + marks  # numbers, marked sentences
     (first,) = await tg.say(USER, "/source 1")
-    assert first.startswith("<b>[1]</b>") and first.count("<b><u>") == 1
+    assert first.startswith("<b>[1]</b>") and first.count("<b>") == 1 + len(answer.quotes[0].highlights)
     (missing,) = await tg.say(USER, "/source 9")
     assert "no quote 9" in missing
     (usage,) = await tg.say(USER, "/source one")

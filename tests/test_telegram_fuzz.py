@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.html_split import split_messages
 from bot.render import html_blocks
 from bot.service import Service
-from index.corpus import load_corpus
+from index.corpus import load_corpus, load_translations
 from index.errors import QuestionError
 from tests.fake_telegram import parse_html
 from tests.telegram_harness import Harness
@@ -69,10 +69,13 @@ def expected_replies(service: Service, text: str) -> list[str]:
     return split_messages(html_blocks(answer))
 
 
-def assert_quotes_verbatim(reply: str, bodies: list[str]) -> None:
+def assert_quotes_verbatim(reply: str, bodies: list[str], translated: list[str]) -> None:
+    """Every quote is a slice of an essay; every translation (a blockquote in italics, under
+    its label) a slice of a translation."""
     for quoted in _BLOCKQUOTE.findall(reply):
-        text = parse_html(quoted)
-        assert any(text.strip() in body for body in bodies), text[:80]
+        text = parse_html(quoted).strip()
+        sources = translated if quoted.startswith("<i>") else bodies
+        assert any(text in body for body in sources), text[:80]
 
 
 async def ask_all(tg: Harness, texts: list[str]) -> list[list[str]]:
@@ -85,11 +88,13 @@ async def ask_all(tg: Harness, texts: list[str]) -> list[list[str]]:
 
 
 def check_replies(tg: Harness, index_dir, texts: list[str], replies: list[list[str]]) -> None:
-    bodies = [e.body for e in load_corpus(index_dir.parent / "corpus")]
+    essays = load_corpus(index_dir.parent / "corpus")
+    bodies = [e.body for e in essays]
+    translated = [t.body for t in load_translations(index_dir.parent / "corpus", essays)[0]]
     for text, got in zip(texts, replies, strict=True):
         assert got == expected_replies(tg.bot.service, text), text[:80]
         for reply in got:
-            assert_quotes_verbatim(reply, bodies)
+            assert_quotes_verbatim(reply, bodies, translated)
     failed = [c for c in tg.fake.calls if c.status != 200]
     assert not failed, failed[:3]
 

@@ -17,13 +17,16 @@ from bot.messages import text
 from bot.render import plain_blocks
 from bot.service import Service
 from bot.wechat_server import is_keyword
-from index.corpus import load_corpus
+from index.corpus import load_corpus, load_translations
 from index.errors import QuestionError
 from tests.paths import CORPUS
 from tests.test_telegram_fuzz import NASTY
 from tests.wechat_harness import ACCOUNT, APPID, KEY, READER, WeChat
 
-BODIES = [e.body for e in load_corpus(CORPUS)]
+ESSAYS = load_corpus(CORPUS)
+BODIES = [e.body for e in ESSAYS]
+TRANSLATED = [t.body for t in load_translations(CORPUS, ESSAYS)[0]]
+_LABELS = tuple(text("translation_label", lang) for lang in ("en", "zh"))
 QUESTION = st.one_of(st.sampled_from(NASTY), st.text(max_size=300)).filter(
     lambda t: not is_keyword(t.strip().casefold())
 )
@@ -80,8 +83,12 @@ async def check(wechat: WeChat, service: Service, contents: list[str]) -> None:
             body = body.decode("utf-8", "replace").encode("utf-8")
         reply = wechat.content(await post(wechat, body))
         assert reply == first_page(service, body), content[:80]
-        for quote in _QUOTE_LINE.findall(reply):
-            assert any(quote in b for b in BODIES), quote[:80]
+        for quote in _QUOTE_LINE.findall(reply):  # the answering sentences are marked 【】
+            bare = quote.replace("【", "").replace("】", "")
+            assert any(bare in b for b in BODIES), quote[:80]
+        for label in _LABELS:
+            for shown in re.findall(re.escape(label) + r"\n(.+)", reply):
+                assert any(shown in b for b in TRANSLATED), shown[:80]
 
 
 @pytest.fixture(params=["plain", "safe"])

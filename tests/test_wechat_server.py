@@ -4,6 +4,7 @@ requests signed (in safe mode also encrypted) as WeChat signs them, the real Ser
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from pathlib import Path
 
@@ -77,10 +78,10 @@ async def test_question_gets_the_same_answer_as_ask(start_wechat, use_service, q
     wechat, _ = await start_wechat(use_service)
     reply = await wechat.ask(question, 1001)
     answer = use_service.ask(question)  # what `essaybot ask` prints, without a chat
-    assert answer.status == "answered" and answer.lang == lang
+    assert answer.status != "not_found" and answer.lang == lang
     expected = "\n\n".join([*plain_blocks(answer), text("wechat_source_hint", lang)])
     assert reply == expected
-    assert reply.startswith("[1] ") and "[2] " in reply
+    assert reply.startswith("[1] ") or reply.startswith(text("related", lang))
 
 
 async def test_retry_with_the_same_msgid_is_answered_once(start_wechat, hash_service):
@@ -110,7 +111,10 @@ async def test_retry_while_the_first_is_still_running_starts_nothing(start_wecha
 @pytest.fixture
 def long_service(hash_service):
     """The real Service quoting up to 12 passages, so that an answer outgrows one reply."""
-    return CountingService(hash_service, Policy(max_quotes=12))
+    everything = Policy(
+        max_quotes=12, answer_score=-10.0, answer_words=0.0, follow_margin=99.0, other_margin=99.0
+    )
+    return CountingService(hash_service, everything)
 
 
 async def test_long_answer_is_split_at_quotes_and_continued_with_more(start_wechat, long_service):
@@ -137,7 +141,10 @@ async def test_source_after_an_answer_shows_the_paragraphs(start_wechat, hash_se
     sources = await wechat.ask("来源", 5002)
     assert sources.startswith("[1] ") and "【" in sources and "】" in sources
     first_quote = answer.removeprefix("[1] ").split("\n— ")[0]  # up to its citation line
-    assert f"【{first_quote}】" in sources
+    unmarked = sources.replace("【", "").replace("】", "")
+    assert first_quote.replace("【", "").replace("】", "") in unmarked
+    for sentence in re.findall("【(.+?)】", first_quote):  # the answering sentences, marked
+        assert f"【{sentence}】" in sources
 
 
 # ---------- the time budget ----------
