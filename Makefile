@@ -32,8 +32,8 @@ test: setup
 	$(PY) -m pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check bot index tests bench
-	$(VENV)/bin/ruff format --check bot index tests bench
+	$(VENV)/bin/ruff check bot index tests bench scripts
+	$(VENV)/bin/ruff format --check bot index tests bench scripts
 	$(VENV)/bin/mypy
 
 soak: setup

@@ -176,9 +176,7 @@ def decide(question: str, hits: Sequence[Hit], policy: Policy) -> tuple[str, lis
     if not hits:
         return NOT_FOUND, []
     best = hits[0]
-    if passes(best, policy.answer_score, policy.answer_words) and number_ok(
-        question, best, policy
-    ):
+    if passes(best, policy.answer_score, policy.answer_words) and number_ok(question, best, policy):
         status, floor = ANSWERED, (policy.answer_score, policy.answer_words)
     elif passes(best, policy.related_score, policy.related_words):
         status, floor = RELATED, (policy.related_score, policy.related_words)
@@ -198,10 +196,10 @@ def followers(
     for hit in rest:
         same = hit.chunk.essay_id == best.chunk.essay_id
         margin = policy.follow_margin if same else policy.other_margin
-        if passes(hit, *floor) and hit.score >= best.score - margin:
-            if not shown & _paragraphs_of(hit):
-                chosen.append(hit)
-                shown |= _paragraphs_of(hit)
+        close = passes(hit, *floor) and hit.score >= best.score - margin
+        if close and not shown & _paragraphs_of(hit):
+            chosen.append(hit)
+            shown |= _paragraphs_of(hit)
     return chosen
 
 
@@ -262,11 +260,15 @@ def quote_of(
 
 def _paragraphs(essay: Essay, start: int, end: int) -> tuple[int, int]:
     """The numbers of the first and last paragraphs that the span start..end touches."""
-    touched = [p.number for p in split_paragraphs(essay.id, essay.body) if p.start < end and start < p.end]
+    touched = [
+        p.number for p in split_paragraphs(essay.id, essay.body) if p.start < end and start < p.end
+    ]
     return (touched[0], touched[-1]) if touched else (1, 1)
 
 
-def translation_for(quote: Quote, translation: Translation | None, lang: str) -> TranslationText | None:
+def translation_for(
+    quote: Quote, translation: Translation | None, lang: str
+) -> TranslationText | None:
     """The translation of the quote's paragraphs, when the asker reads `lang` and one exists."""
     if translation is None or translation.lang != lang:
         return None
@@ -280,9 +282,7 @@ def translation_for(quote: Quote, translation: Translation | None, lang: str) ->
     )
 
 
-def translation_is_verbatim(
-    quote: Quote, translations: Mapping[str, Translation]
-) -> bool:
+def translation_is_verbatim(quote: Quote, translations: Mapping[str, Translation]) -> bool:
     """No translation, or one that is exactly the slice of its translation's body."""
     shown = quote.translation
     if shown is None:

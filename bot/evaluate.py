@@ -65,7 +65,9 @@ def _recall(pairs: Sequence[tuple[Answer, int | None]]) -> dict[str, Any]:
     """Recall@k of `answered` alone and of `answered` + `related`, over in-scope pairs."""
     out: dict[str, Any] = {"n": len(pairs)}
     for k in KS:
-        out[f"answered@{k}"] = _share([a.status == ANSWERED and bool(r and r <= k) for a, r in pairs])
+        out[f"answered@{k}"] = _share(
+            [a.status == ANSWERED and bool(r and r <= k) for a, r in pairs]
+        )
         out[f"quoted@{k}"] = _share([bool(r and r <= k) for _, r in pairs])
     return out
 
@@ -105,11 +107,13 @@ def evaluate(
         "same_passage_twice": sum(_repeats(a) for _, a in pairs),
         "translation_carried": _share(_carried(inside, essays, translations)),
         "fidelity": _share(
-            [is_verbatim(q, essays) and _translation_ok(q, translations) for a in answers for q in a.quotes]
+            [
+                is_verbatim(q, essays) and _translation_ok(q, translations)
+                for a in answers
+                for q in a.quotes
+            ]
         ),
-        "wrong_answered": [
-            r["id"] for r, a, rank in inside if a.status == ANSWERED and rank != 1
-        ]
+        "wrong_answered": [r["id"] for r, a, rank in inside if a.status == ANSWERED and rank != 1]
         + [r["id"] for r, a in outside if a.status == ANSWERED],
         "missed": [r["id"] for r, a, rank in inside if a.status == NOT_FOUND or not rank],
         "out_of_scope_related": [r["id"] for r, a in outside if a.status == RELATED],
@@ -126,7 +130,9 @@ def _median(values: Sequence[float]) -> float | None:
 
 def _repeats(answer: Answer) -> int:
     """Pairs of quotes in one answer that show the same paragraph."""
-    seen = [(q.essay_id, p) for q in answer.quotes for p in range(q.paragraph, q.last_paragraph + 1)]
+    seen = [
+        (q.essay_id, p) for q in answer.quotes for p in range(q.paragraph, q.last_paragraph + 1)
+    ]
     return len(seen) - len(set(seen))
 
 
@@ -138,7 +144,7 @@ def _carried(
     """Per shown quote of a cross-language question whose essay has a translation into the
     question's language: whether the translation is shown with it."""
     flags = []
-    for row, answer, _ in inside:
+    for _, answer, _ in inside:
         for q in answer.quotes:
             t = translations.get(q.essay_id)
             if t is not None and t.lang == answer.lang and essays[q.essay_id].lang != answer.lang:
@@ -161,9 +167,18 @@ def format_report(report: dict[str, Any]) -> str:
         cells = [r[f"{x}@{k}"] for x in ("answered", "quoted") for k in KS]
         lines.append(f"{name:<22} {r['n']:>4} " + " ".join(_cell(c) for c in cells))
     for key in (
-        "answered_precision", "in_scope_answered", "in_scope_quoted", "out_of_scope_answered",
-        "out_of_scope_quoted", "near_miss_quoted", "filler", "quotes_per_answer",
-        "median_quoted_chars", "translation_carried", "same_passage_twice", "fidelity",
+        "answered_precision",
+        "in_scope_answered",
+        "in_scope_quoted",
+        "out_of_scope_answered",
+        "out_of_scope_quoted",
+        "near_miss_quoted",
+        "filler",
+        "quotes_per_answer",
+        "median_quoted_chars",
+        "translation_carried",
+        "same_passage_twice",
+        "fidelity",
     ):
         lines.append(f"{key + ':':<26}{_cell(report[key]).strip()}")
     lines.append(f"wrong answered: {', '.join(report['wrong_answered']) or '-'}")
@@ -173,4 +188,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def _cell(value: float | None) -> str:
-    return f"{value:>6.3f}" if isinstance(value, float) else f"{value if value is not None else '-':>6}"
+    return (
+        f"{value:>6.3f}"
+        if isinstance(value, float)
+        else f"{value if value is not None else '-':>6}"
+    )

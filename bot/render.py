@@ -1,10 +1,11 @@
 """Renderers: an Answer or its sources as text blocks for each channel.
 
-An answer renders as one block per quote (the quote with its answering sentences marked,
-then its citation, then, when shown, the translation as a paragraph of its own, labelled as
-a translation, so a page never separates a translation from its quote); a `related` answer starts with a block saying the essays may not
-answer directly. A channel that must split long replies splits between blocks, never inside
-a quote or a tag. Marking is formatting only: the text between the marks is the quote.
+An answer renders as one block per quote: the quote with its answering sentences marked,
+its citation and, when shown, the translation as a paragraph of its own, labelled as a
+translation (so a page never separates a translation from its quote). A `related` answer
+starts with a block saying the essays may not answer directly. A channel that must split
+long replies splits between blocks, never inside a quote or a tag. Marking is formatting
+only: the text between the marks is the quote.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.answer import ANSWERED, RELATED, Answer, Quote, TranslationText
 from bot.messages import text
@@ -79,7 +81,7 @@ def marked(body: str, offset: int, marks: Sequence[tuple[int, int]], style: Styl
 
 
 def _contiguous(body: str, spans: Sequence[tuple[int, int]]) -> bool:
-    return all(not body[b:c].strip() for (_, b), (c, _) in zip(spans, spans[1:], strict=False))
+    return all(not body[b:c].strip() for (_, b), (c, _) in pairwise(spans))
 
 
 def translation_block(shown: TranslationText, lang: str, style: Style) -> str:
@@ -100,7 +102,10 @@ def blocks(answer: Answer, style: Style) -> list[str]:
         quote = marked(q.text, q.start, q.highlights, style)
         cite = style.escape(citation(q, answer.lang))
         number = f"{style.number[0]}[{n}]{style.number[1]}"
-        block = f"{number} {style.quote[0]}{quote}{style.quote[1]}\n{style.cite[0]}{cite}{style.cite[1]}"
+        block = (
+            f"{number} {style.quote[0]}{quote}{style.quote[1]}\n"
+            f"{style.cite[0]}{cite}{style.cite[1]}"
+        )
         if q.translation is not None:
             block += "\n\n" + translation_block(q.translation, answer.lang, style)
         out.append(block)

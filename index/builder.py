@@ -113,8 +113,15 @@ def build_index(
     removed = len(old_keys - {c.key for c in chunks})
     total = len(units.all)
     return BuildReport(
-        generation, len(essays), len(chunks), total, embedded, total - embedded, removed,
-        len(translations), tuple(skipped),
+        generation,
+        len(essays),
+        len(chunks),
+        total,
+        embedded,
+        total - embedded,
+        removed,
+        len(translations),
+        tuple(skipped),
     )
 
 
@@ -135,8 +142,9 @@ def embedding_units(
         views.update(passages)
         owners.update(owned)
     passages_text = [translated[key] for key in views]
-    return Units(chunks + list(extra.values()) + list(translated.values()), owners, views,
-                 passages_text)
+    return Units(
+        chunks + list(extra.values()) + list(translated.values()), owners, views, passages_text
+    )
 
 
 def _previous(

@@ -283,14 +283,20 @@ def translation_units(
     passages: dict[int, list[int]] = {}
     for chunk in mine:
         first, last = paragraphs[chunk.paragraph], paragraphs[chunk.last_paragraph]
-        unit = _unit(view, translation.essay_id, chunk.paragraph, chunk.last_paragraph, first.start, last.end)
+        unit = _unit(
+            view, translation.essay_id, chunk.paragraph, chunk.last_paragraph, first.start, last.end
+        )
         units[unit.key] = unit
         passages.setdefault(unit.key, []).append(chunk.key)
     sentences: dict[int, list[int]] = {}
     for unit in translated_sentences(translation):
         units.setdefault(unit.key, unit)
         holders = sentences.setdefault(unit.key, [])
-        holders += [c.key for c in mine if c.paragraph <= unit.paragraph <= c.last_paragraph and c.key not in holders]
+        holders += [
+            c.key
+            for c in mine
+            if c.paragraph <= unit.paragraph <= c.last_paragraph and c.key not in holders
+        ]
     return units, passages, sentences
 
 

@@ -175,9 +175,7 @@ def _essay_paths(directory: Path) -> list[Path]:
     return paths
 
 
-def load_translations(
-    directory: Path, essays: list[Essay]
-) -> tuple[list[Translation], list[str]]:
+def load_translations(directory: Path, essays: list[Essay]) -> tuple[list[Translation], list[str]]:
     """The translations in `directory` that line up with their essays, and one line per file
     left out (never an exception: the essays build without a bad translation)."""
     by_id = {essay.id: essay for essay in essays}
@@ -194,8 +192,10 @@ def load_translations(
             continue
         slot = (translation.essay_id, translation.lang)
         if slot in found:
-            problems.append(f"{source}: a second {slot[1]} translation of {slot[0]} "
-                            f"(also in {found[slot].source}); keep one")
+            problems.append(
+                f"{source}: a second {slot[1]} translation of {slot[0]} "
+                f"(also in {found[slot].source}); keep one"
+            )
             continue
         found[slot] = translation
     return list(found.values()), problems

@@ -154,7 +154,9 @@ class Retriever:
         keyword = self.keywords(question, words)
         first = self.first_mentions(words) if define else {}
         total = {
-            key: sum(s) + keyword_weight * keyword.get(key, 0.0) + define_weight * first.get(key, 0.0)
+            key: sum(s)
+            + keyword_weight * keyword.get(key, 0.0)
+            + define_weight * first.get(key, 0.0)
             for key, s in scores.items()
         }
         best = self.disjoint(sorted(total, key=lambda key: total[key], reverse=True), k)
@@ -181,7 +183,7 @@ class Retriever:
         if not words:
             return {}
         found: dict[int, float] = {}
-        for essay, chunks in self.mentions().items():
+        for chunks in self.mentions().values():
             for targets in words.values():
                 first = next((key for key, tokens in chunks if targets & tokens), None)
                 if first is not None:

@@ -119,14 +119,26 @@ class Store:
     def write_translations(self, translations: Iterable[Translation]) -> None:
         table = self.db.table("translations")
         table.create(
-            {"essay_id": str, "lang": str, "title": str, "translator": str, "body": str,
-             "source": str},
+            {
+                "essay_id": str,
+                "lang": str,
+                "title": str,
+                "translator": str,
+                "body": str,
+                "source": str,
+            },
             pk=("essay_id", "lang"),
             if_not_exists=True,
         )
         table.insert_all(
-            {"essay_id": t.essay_id, "lang": t.lang, "title": t.title,
-             "translator": t.translator, "body": t.body, "source": t.source}
+            {
+                "essay_id": t.essay_id,
+                "lang": t.lang,
+                "title": t.title,
+                "translator": t.translator,
+                "body": t.body,
+                "source": t.source,
+            }
             for t in translations
         )
 
@@ -137,8 +149,12 @@ class Store:
             {"key": int, "essay_id": str, "lang": str, "tokens": str}, pk="key", if_not_exists=True
         )
         table.insert_all(
-            {"key": v.key, "essay_id": v.essay_id, "lang": v.lang,
-             "tokens": " ".join(keyword_tokens(v.text))}
+            {
+                "key": v.key,
+                "essay_id": v.essay_id,
+                "lang": v.lang,
+                "tokens": " ".join(keyword_tokens(v.text)),
+            }
             for v in views
         )
         table.enable_fts(["tokens"], tokenize="unicode61")
@@ -270,7 +286,9 @@ class Store:
             found.setdefault(essay, set()).update(tokens.split())
         return found
 
-    def view_keyword_search(self, tokens: Sequence[str], lang: str, k: int) -> list[tuple[int, float]]:
+    def view_keyword_search(
+        self, tokens: Sequence[str], lang: str, k: int
+    ) -> list[tuple[int, float]]:
         """(translated passage key, bm25 score) over the views in one language."""
         if not tokens:
             return []

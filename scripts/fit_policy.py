@@ -58,7 +58,9 @@ class Signals:
         self.inside = np.array([bool(r.get("essay")) for r, _ in cases])
         self.score = np.array([h[0].score if h else -9.0 for _, h in cases])
         self.words = np.array([_words(h[0]) if h else 0.0 for _, h in cases])
-        self.number = np.array([bool(h) and number_ok(r["question"], h[0], Policy()) for r, h in cases])
+        self.number = np.array(
+            [bool(h) and number_ok(r["question"], h[0], Policy()) for r, h in cases]
+        )
         self.right = np.array([_first_right(r, h, essays, translations, loose) for r, h in cases])
 
     def outcomes(self, a_score: float, a_words: float, r_score: float, r_words: float):
@@ -71,7 +73,9 @@ def _words(hit: Hit) -> float:
     return hit.words if hit.words is not None else 1.0
 
 
-def _first_right(row: dict, hits: list[Hit], essays: dict, translations: dict, loose: Policy) -> bool:
+def _first_right(
+    row: dict, hits: list[Hit], essays: dict, translations: dict, loose: Policy
+) -> bool:
     if not hits or not row.get("essay"):
         return False
     answer = compose(row["question"], "en", hits, essays, loose, translations)
@@ -89,11 +93,15 @@ def resample_weights(inside: np.ndarray, seed: int = 20261204) -> np.ndarray:
     return weights
 
 
-def reliability(s: Signals, weights: np.ndarray, answered: np.ndarray, quoted: np.ndarray) -> tuple[float, float]:
+def reliability(
+    s: Signals, weights: np.ndarray, answered: np.ndarray, quoted: np.ndarray
+) -> tuple[float, float]:
     """(share of resamples meeting every target, utility on tune) of one rule's outcomes."""
     inside, outside = s.inside, ~s.inside
+
     def share(mask: np.ndarray, base: np.ndarray) -> np.ndarray:
         return (weights @ (mask & base)) / np.maximum(weights @ base, 1e-9)
+
     ok = (
         (share(answered & s.right, answered & inside) >= TARGETS["answered_precision"][0])
         & (share(answered, outside) <= TARGETS["out_of_scope_answered"][0])
@@ -131,7 +139,10 @@ def fit(cases: Sequence[Case], essays: dict, translations: dict) -> tuple[Policy
             best = (reliable, value, (a_score, a_words, r_score, r_words))
     a_score, a_words, r_score, r_words = best[2]
     policy = replace(
-        Policy(), answer_score=a_score, answer_words=a_words, related_score=r_score,
+        Policy(),
+        answer_score=a_score,
+        answer_words=a_words,
+        related_score=r_score,
         related_words=r_words,
     )
     return fit_margins(cases, essays, translations, policy), best[0]
@@ -146,7 +157,9 @@ def fit_margins(cases: Sequence[Case], essays: dict, translations: dict, policy:
         trial = replace(policy, follow_margin=same, other_margin=other)
         figures = report(cases, essays, translations, trial)
         filler = figures["filler"] or 0.0
-        choices.append((filler <= 0.10, figures["in_scope"]["quoted@3"] or 0.0, -filler, -same, trial))
+        choices.append(
+            (filler <= 0.10, figures["in_scope"]["quoted@3"] or 0.0, -filler, -same, trial)
+        )
     return max(choices, key=lambda c: c[:4])[4]
 
 
@@ -159,21 +172,33 @@ def main() -> None:
     essays, translations = retriever.essays, retriever.translations
     for weight in (float(w) for w in args.keyword_weights.split(",")):
         cases = [
-            (r, retriever.search(
-                r["question"], 10, topical=True, define=asks_definition(r["question"]),
-                keyword_weight=weight,
-            ))
+            (
+                r,
+                retriever.search(
+                    r["question"],
+                    10,
+                    topical=True,
+                    define=asks_definition(r["question"]),
+                    keyword_weight=weight,
+                ),
+            )
             for r in tune
         ]
         chosen, reliable = fit(cases, essays, translations)
         figures = report(cases, essays, translations, chosen)
         brief = {k: figures[k] for k in [*TARGETS, "filler", "median_quoted_chars"]}
-        print(json.dumps({
-            "keyword_weight": weight,
-            "policy": asdict(chosen),
-            "targets_met_in_resamples": round(reliable, 3),
-            "tune": brief | {"quoted@1": figures["in_scope"]["quoted@1"]},
-        }, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    "keyword_weight": weight,
+                    "policy": asdict(chosen),
+                    "targets_met_in_resamples": round(reliable, 3),
+                    "tune": brief | {"quoted@1": figures["in_scope"]["quoted@1"]},
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -10,3 +10,5 @@ PROBES = (
     ROOT / "tests" / "data" / "probe-extra.jsonl",
     ROOT / "tests" / "data" / "probe-offtopic.jsonl",
 )
+# The question bank of #13: written from the essays alone, split once into tune and test
+BANK = ROOT / "tests" / "data" / "questions.jsonl"

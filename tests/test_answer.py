@@ -160,4 +160,6 @@ def test_a_related_answer_says_so_before_its_quotes():
     policy = Policy(answer_score=1.5, related_score=0.5)
     answer = compose("q", "en", [zh_hit()], ZH, policy, EN)
     assert answer.status == RELATED
-    assert plain_blocks(answer)[0] == "The essays may not answer this directly. The closest passages:"
+    assert (
+        plain_blocks(answer)[0] == "The essays may not answer this directly. The closest passages:"
+    )

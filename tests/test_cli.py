@@ -90,9 +90,17 @@ def test_eval_reports_every_figure_by_outcome_and_direction(hash_index):
     assert report["in_scope"]["n"] == sum(1 for r in tested if r["essay"])
     assert report["fidelity"] == 1.0
     assert {"en->en", "en->zh", "zh->en", "zh->zh", "kind=paraphrase"} <= set(report["groups"])
-    for figure in ("answered_precision", "out_of_scope_answered", "out_of_scope_quoted",
-                   "in_scope_answered", "in_scope_quoted", "filler", "median_quoted_chars",
-                   "quotes_per_answer", "translation_carried"):
+    for figure in (
+        "answered_precision",
+        "out_of_scope_answered",
+        "out_of_scope_quoted",
+        "in_scope_answered",
+        "in_scope_quoted",
+        "filler",
+        "median_quoted_chars",
+        "quotes_per_answer",
+        "translation_carried",
+    ):
         assert figure in report
     assert set(report["in_scope"]) == {"n", "answered@1", "answered@3", "quoted@1", "quoted@3"}
 

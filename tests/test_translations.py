@@ -106,7 +106,9 @@ def test_a_translation_units_point_to_the_original_passages(tmp_path):
     units, passages, sentences = translation_units(translation, chunks)
     for unit in units.values():
         assert translation.body[unit.start : unit.end] == unit.text and unit.lang == "zh"
-    texts = {units[k].text: [c.paragraph for c in chunks if c.key in v] for k, v in passages.items()}
+    texts = {
+        units[k].text: [c.paragraph for c in chunks if c.key in v] for k, v in passages.items()
+    }
     assert texts == {"第一点。\n\n第二点。还有更多。": [1], "第二点。还有更多。": [2]}
     owned = {units[k].text: sorted(v) for k, v in sentences.items()}
     assert owned["还有更多。"] == sorted(c.key for c in chunks)  # both passages hold paragraph 2
