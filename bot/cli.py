@@ -110,7 +110,10 @@ def index_build(
 
     A malformed essay file (no front matter, missing id/title/lang, duplicate id, not UTF-8)
     fails the build with a message naming the file; the previous index stays in use, so
-    nothing already indexed is lost. The new index is swapped in atomically when complete.
+    nothing already indexed is lost. A translation (NAME.en.md / NAME.zh.md, front matter
+    translation_of, lang, translator) that does not line up with its essay is left out with
+    one line on stderr naming the file; the essays build without it. The new index is
+    swapped in atomically when complete.
     """
     from index.builder import build_index
     from index.embedders import DEFAULT_EMBEDDER, create_embedder
@@ -123,9 +126,12 @@ def index_build(
         rebuild=rebuild,
         vector_index=vector_index,
     )
+    for problem in report.skipped:
+        click.echo(f"Translation left out: {problem}", err=True)
     click.echo(
-        f"Indexed {report.essays} essays, {report.chunks} chunks ({report.units} vectors with "
-        f"their sentences): {report.embedded} embedded, {report.reused} reused, "
+        f"Indexed {report.essays} essays and {report.translations} translations, "
+        f"{report.chunks} chunks ({report.units} vectors with their sentences and "
+        f"translations): {report.embedded} embedded, {report.reused} reused, "
         f"{report.removed} removed. ({s.index_dir})"
     )
 

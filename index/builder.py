@@ -96,7 +96,7 @@ def build_index(
     essays = load_corpus(corpus_dir)
     translations, skipped = load_translations(corpus_dir, essays)
     for problem in skipped:
-        logger.warning("translation left out: %s", problem)
+        logger.info("translation left out: %s", problem)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]
     units = embedding_units(essays, chunks, translations)
     kind = vectors.choose_kind(len(units.all), vector_index)

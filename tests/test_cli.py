@@ -79,6 +79,22 @@ def test_index_build_reports_counts(corpus_copy, tmp_path):
     assert "Indexed 10 essays" in result.stdout and "0 reused" in result.stdout
 
 
+def test_a_translation_that_does_not_line_up_is_left_out_with_one_line(corpus_copy, tmp_path):
+    target = corpus_copy / "03-ads-arpu.zh.md"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("\n\n", "\n", 1), encoding="utf-8")  # two paragraphs joined
+    result = run_cli(
+        "index", "build", "--corpus", str(corpus_copy), "--index", str(tmp_path / "i"),
+        "--embedder", "hash",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("Translation left out")]
+    assert "03-ads-arpu.zh.md: 8 paragraphs, the original" in line and "has 9" in line
+    assert "Indexed 10 essays and 9 translations" in result.stdout
+    answer = run_cli("ask", "--json", "--index", str(tmp_path / "i"), "哔哩哔哩的广告收入")
+    assert answer.returncode == 0, answer.stderr
+
+
 def test_eval_reports_every_figure_by_outcome_and_direction(hash_index):
     bank = str(ROOT / "tests/data/questions.jsonl")
     result = run_cli("eval", "--json", "--split", "test", "--index", str(hash_index), bank)
