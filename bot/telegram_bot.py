@@ -216,7 +216,11 @@ def transient(exc: BaseException) -> bool:
 
 class RetryingRateLimiter(AIORateLimiter):
     """PTB's limiter (which honours 429 retry_after) plus retries of transient network errors
-    with exponential backoff."""
+    with exponential backoff, `backoff` seconds at first."""
+
+    def __init__(self, *, max_retries: int, backoff: float = 0.5) -> None:
+        super().__init__(max_retries=max_retries)
+        self.backoff = backoff
 
     async def process_request(self, *args: Any, **kwargs: Any) -> Any:
         for attempt in range(NETWORK_RETRIES + 1):
@@ -228,7 +232,7 @@ class RetryingRateLimiter(AIORateLimiter):
                 logger.warning(
                     "Telegram request failed (%s); retry %d", type(exc).__name__, attempt + 1
                 )
-                await asyncio.sleep(0.5 * 2**attempt)
+                await asyncio.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
 
@@ -396,12 +400,23 @@ async def register_commands(application: Application) -> None:
     logger.info("Telegram bot @%s is ready", application.bot.username)
 
 
-def build_application(bot: TelegramBot, token: str, base_url: str) -> Application:
-    """The python-telegram-bot Application with every handler of `bot` registered."""
+def build_application(
+    bot: TelegramBot,
+    token: str,
+    base_url: str,
+    timeout: float | None = None,
+    backoff: float = 0.5,
+) -> Application:
+    """The python-telegram-bot Application with every handler of `bot` registered; `timeout`
+    (seconds) replaces python-telegram-bot's network timeouts (5 s) when given, and `backoff`
+    is the first wait before a failed request is retried."""
     quiet_logs()
+    builder = ApplicationBuilder()
+    if timeout is not None:
+        builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
+        builder = builder.get_updates_read_timeout(timeout + 1)
     application = (
-        ApplicationBuilder()
-        .token(check_token(token))
+        builder.token(check_token(token))
         .base_url(base_url)
         .base_file_url(file_url(base_url))
         .defaults(
@@ -409,7 +424,7 @@ def build_application(bot: TelegramBot, token: str, base_url: str) -> Applicatio
                 parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
             )
         )
-        .rate_limiter(RetryingRateLimiter(max_retries=RETRY_AFTER_RETRIES))
+        .rate_limiter(RetryingRateLimiter(max_retries=RETRY_AFTER_RETRIES, backoff=backoff))
         .concurrent_updates(True)
         .post_init(register_commands)
         .build()

@@ -39,7 +39,7 @@ from index.corpus import load_corpus, load_translations
 from index.embedders import Embedder, part_slices
 from index.errors import EssayBotError
 from index.fusion import centre, language_means
-from index.lexicon import build_lexicon, cedict_lines, cedict_pairs
+from index.lexicon import build_lexicon, dictionary_pairs
 from index.models import Chunk, Essay, Translation
 from index.store import Store
 from index.tokenize import keyword_tokens
@@ -207,7 +207,7 @@ def _write(
         store.write_translations(translations)
         store.write_views(units.translated, units.views)
         vocabulary = {t for c in chunks + units.translated for t in keyword_tokens(c.text)}
-        store.write_lexicon(build_lexicon(vocabulary, cedict_pairs(cedict_lines())))
+        store.write_lexicon(build_lexicon(vocabulary, dictionary_pairs()))
     finally:
         store.close()
 

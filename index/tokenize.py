@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jieba
@@ -35,7 +35,14 @@ def _is_word(token: str) -> bool:
 
 def keyword_tokens(text: str) -> list[str]:
     """Search-mode jieba tokens of the normalized text, punctuation and spaces dropped."""
-    return [t for t in jieba.lcut_for_search(normalize(text)) if _is_word(t)]
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=16384)
+def _tokens(text: str) -> tuple[str, ...]:
+    """keyword_tokens, remembered: a build tokenizes each passage for its row and for the
+    lexicon, and a running bot sees the same passages again."""
+    return tuple(t for t in jieba.lcut_for_search(normalize(text)) if _is_word(t))
 
 
 def fts_query(tokens: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -15,13 +16,23 @@ from bot.service import Service
 from bot.state import StateStore
 from bot.wechat_server import Conversations, PathAccessLogger, create_app
 from index.builder import build_index
-from index.embedders import create_embedder
+from index.embedders import DEFAULT_EMBEDDER, create_embedder
 from index.retriever import LiveRetriever
 from tests.fake_telegram import FakeTelegram
 from tests.paths import CORPUS
 from tests.telegram_harness import Harness, build_tg_index, start_harness, tg_service
 from tests.wechat_harness import TOKEN as WX_TOKEN
 from tests.wechat_harness import CountingService, WeChat
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `st` skip, saying why, where the sentence-transformers extra is absent."""
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        return
+    skip = pytest.mark.skip(reason="needs the st extra: pip install -e '.[st]' (make test-st)")
+    for item in items:
+        if "st" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture
@@ -41,10 +52,11 @@ def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def use_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled corpus indexed with the real default embedder (built once)."""
-    index_dir = tmp_path_factory.mktemp("use-index")
-    build_index(CORPUS, index_dir, create_embedder("use"), progress=False)
+def default_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus indexed with the real default embedder (built once a test run: the
+    only real-embedder index of the suite)."""
+    index_dir = tmp_path_factory.mktemp("default-index")
+    build_index(CORPUS, index_dir, create_embedder(DEFAULT_EMBEDDER), progress=False)
     return index_dir
 
 
@@ -59,8 +71,8 @@ def hash_service(hash_index: Path, tmp_path: Path) -> Service:
 
 
 @pytest.fixture
-def use_service(use_index: Path, tmp_path: Path) -> Service:
-    return make_service(use_index, tmp_path / "state.db", "use")
+def default_service(default_index: Path, tmp_path: Path) -> Service:
+    return make_service(default_index, tmp_path / "state.db", DEFAULT_EMBEDDER)
 
 
 # ---------- Telegram: the fake Bot API server and the bot polling it ----------

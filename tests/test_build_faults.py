@@ -10,12 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.answer import ANSWERED
 from index.corpus import load_corpus
 from tests.conftest import make_service
 from tests.paths import ROOT
 
-RUNS = 20
 EXTRA = "---\nid: extra\ntitle: Extra essay\nlang: en\n---\nA sentence about zebras. Another one.\n"
 
 
@@ -60,12 +61,16 @@ def killed_build(corpus: Path, index_dir: Path, after: float) -> bool:
     return running
 
 
-def test_sigkill_during_build_never_breaks_the_index(corpus_copy, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "runs", [pytest.param(6, id="6"), pytest.param(20, id="20", marks=pytest.mark.slow)]
+)
+def test_sigkill_during_build_never_breaks_the_index(corpus_copy, tmp_path, capsys, runs):
+    """Six kills in `make test`, twenty in `make soak`."""
     index_dir = tmp_path / "idx"
     duration = timed_build(corpus_copy, index_dir)
     rng = random.Random(20261128)
     kills = 0
-    for run in range(RUNS):
+    for run in range(runs):
         extra = corpus_copy / "99-extra.md"
         extra.unlink() if extra.exists() else extra.write_text(EXTRA, encoding="utf-8")
         kills += killed_build(corpus_copy, index_dir, rng.uniform(0, duration))
@@ -73,9 +78,9 @@ def test_sigkill_during_build_never_breaks_the_index(corpus_copy, tmp_path, caps
         answer = service.ask("Mixue founders will stay as co-chairman though.")
         assert answer.status == ANSWERED, f"run {run}: the index no longer answers"
         assert answer.quotes[0].essay_id == "cfo-ceo"
-    assert kills >= RUNS // 2, "too few builds were killed mid-way for the test to mean much"
+    assert kills >= runs // 2, "too few builds were killed mid-way for the test to mean much"
     with capsys.disabled():
-        print(f"\n{kills} of {RUNS} builds SIGKILLed mid-way; the index answered after every run")
+        print(f"\n{kills} of {runs} builds SIGKILLed mid-way; the index answered after every run")
     timed_build(corpus_copy, index_dir)
     final = make_service(index_dir, tmp_path / "final.db", "hash")
     assert {e.id for e in final.essays()} == {e.id for e in load_corpus(corpus_copy)}

@@ -4,34 +4,23 @@ quote invariant. No dev figure is asserted; the questions here are not dev quest
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.answer import ANSWERED, NOT_FOUND, Policy, asks_for_number, decide, has_number
 from bot.service import Service
-from index.builder import build_index
 from index.chunking import split_sentences
-from index.embedders import DEFAULT_EMBEDDER, create_embedder
 from index.fusion import centre, chunk_scores, language_means
 from index.lexicon import build_lexicon, cedict_lines, cedict_pairs, sense_words
 from index.models import Chunk, Hit
 from index.tokenize import keyword_tokens
-from tests.conftest import make_service
-from tests.paths import CORPUS, DEV
-
-
-@pytest.fixture(scope="module")
-def default_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index_dir = tmp_path_factory.mktemp("default-index")
-    build_index(CORPUS, index_dir, create_embedder(DEFAULT_EMBEDDER), progress=False)
-    return index_dir
+from tests.paths import DEV
 
 
 @pytest.fixture
-def service(default_index: Path, tmp_path: Path) -> Service:
-    return make_service(default_index, tmp_path / "state.db", DEFAULT_EMBEDDER)
+def service(default_service: Service) -> Service:
+    return default_service
 
 
 @pytest.mark.parametrize(

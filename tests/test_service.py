@@ -114,8 +114,8 @@ def test_out_of_scope_nonsense_gets_not_found(hash_service):
     assert hash_service.ask("qwzx vbnm plokij").status == NOT_FOUND
 
 
-def test_real_default_embedder_finds_the_passage(use_service):
-    answer = use_service.ask("What are good CFOs very good at?")
+def test_real_default_embedder_finds_the_passage(default_service):
+    answer = default_service.ask("What are good CFOs very good at?")
     assert answer.status == "answered"
     assert answer.quotes[0].essay_id == "cfo-ceo"
-    assert_verbatim(use_service, answer)
+    assert_verbatim(default_service, answer)

@@ -89,6 +89,7 @@ def test_encrypted_reply_round_trip():
         (wx.SafeMode(KEY, APPID), ENCRYPTED[:-24] + "=", "cannot be decrypted"),
         (wx.SafeMode(KEY, APPID), wx.SafeMode(KEY, "").encrypt(""), "not for"),
     ],
+    ids=["other-account", "wrong-key", "not-base64", "truncated", "no-appid"],  # stable under xdist
 )
 def test_undecryptable_envelopes_are_refused(safe, encrypted, message):
     with pytest.raises(wx.WeChatRequestError, match=message):

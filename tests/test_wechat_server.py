@@ -74,10 +74,10 @@ async def test_signature_with_another_token_gets_403(start_wechat, hash_service)
 
 
 @pytest.mark.parametrize(("question", "lang"), [(ZH_QUESTION, "zh"), (EN_QUESTION, "en")])
-async def test_question_gets_the_same_answer_as_ask(start_wechat, use_service, question, lang):
-    wechat, _ = await start_wechat(use_service)
+async def test_question_gets_the_same_answer_as_ask(start_wechat, default_service, question, lang):
+    wechat, _ = await start_wechat(default_service)
     reply = await wechat.ask(question, 1001)
-    answer = use_service.ask(question)  # what `essaybot ask` prints, without a chat
+    answer = default_service.ask(question)  # what `essaybot ask` prints, without a chat
     assert answer.status != "not_found" and answer.lang == lang
     expected = "\n\n".join([*plain_blocks(answer), text("wechat_source_hint", lang)])
     assert reply == expected
