@@ -18,10 +18,10 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import wechat_protocol as wx
+from bot.channels.wechat import protocol as wx
+from bot.channels.wechat.server import Conversations, create_app, warm_up
 from bot.config import Settings
 from bot.service import Service
-from bot.wechat_server import Conversations, create_app, warm_up
 
 TOKEN = "bench-token"
 KEY, APPID = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR", "wx49f0ab532d5d035a"

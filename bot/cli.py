@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from bot import logs
 from bot.config import Settings, load_settings
 from bot.render import plain_blocks
 from bot.service import Service
@@ -68,10 +69,7 @@ embedder_option = click.option(
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """essaybot: ask questions about a collection of essays; every answer is verbatim quotes."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(verbose)
     ctx.obj = load_settings()
 
 
@@ -190,7 +188,7 @@ def ask(
 @click.pass_context
 def chat(ctx: click.Context, index_dir: Path | None, embedder: str | None) -> None:
     """Chat in the terminal: /source [N], /essays, /forget, /help; Ctrl-D to leave."""
-    from bot.terminal import run_chat
+    from bot.channels.terminal import run_chat
 
     run_chat(open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder)))
 
@@ -246,16 +244,18 @@ def telegram(
     """Run the Telegram bot (token from ESSAYBOT_TELEGRAM_TOKEN); polling unless --webhook."""
     from functools import partial
 
-    from bot import telegram_bot as tg
+    from bot.channels.telegram import app as tg
+    from bot.channels.telegram.handlers import TelegramBot
+    from bot.config import check_token
     from index.builder import build_index
 
     s = settings_from(ctx, index_dir=index_dir)
-    token = tg.check_token(s.telegram_token)
+    token = check_token(s.telegram_token)
     service = open_service(s)
     reindex = partial(
         build_index, s.corpus_dir, s.index_dir, service.retriever.embedder, progress=False
     )
-    bot = tg.TelegramBot(service, reindex, s.admin_ids, s.rate_limit_per_minute)
+    bot = TelegramBot(service, reindex, s.admin_ids, s.rate_limit_per_minute)
     app = tg.build_application(bot, token, s.telegram_base_url)
     if webhook_url:
         secret = s.telegram_webhook_secret
@@ -297,8 +297,8 @@ def wechat(
 ) -> None:
     """Serve the WeChat Official Account webhook: ESSAYBOT_WECHAT_TOKEN, and for safe mode
     ESSAYBOT_WECHAT_AES_KEY and ESSAYBOT_WECHAT_APPID, as entered in the account's console."""
-    from bot.wechat_protocol import credentials
-    from bot.wechat_server import serve
+    from bot.channels.wechat.protocol import credentials
+    from bot.channels.wechat.server import serve
 
     s = settings_from(ctx, index_dir=index_dir, embedder=embedder)
     token, safe = credentials(s.wechat_token, s.wechat_aes_key, s.wechat_appid)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,6 +13,8 @@ from typing import Any
 from index.errors import EssayBotError
 
 PREFIX = "ESSAYBOT_"
+TOKEN_FORMAT = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,56 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if raw:
             values[name] = _parse(name, raw)
     return Settings(**values)
+
+
+# ---------- secrets: checked here, never printed ----------
+
+
+class TelegramConfigError(EssayBotError):
+    """The Telegram token or webhook settings cannot be used."""
+
+
+class WeChatConfigError(EssayBotError):
+    """The WeChat token or safe-mode settings cannot be used."""
+
+
+def check_token(token: str | None) -> str:
+    """The token, or an error naming the fix (the token itself is never echoed)."""
+    if not token:
+        raise TelegramConfigError(
+            "ESSAYBOT_TELEGRAM_TOKEN is not set. Create a bot with @BotFather and run: "
+            "export ESSAYBOT_TELEGRAM_TOKEN=<the token it gives you>"
+        )
+    if not TOKEN_FORMAT.fullmatch(token.strip()):
+        raise TelegramConfigError(
+            "ESSAYBOT_TELEGRAM_TOKEN does not look like a bot token (digits, a colon, then "
+            "letters, e.g. 123456:ABC-DEF...). Copy it again from @BotFather."
+        )
+    return token.strip()
+
+
+def check_secret(secret: str | None) -> str:
+    """The webhook secret token, or a fresh random one when none is configured."""
+    if secret is None:
+        return secrets.token_urlsafe(32)
+    if not SECRET_FORMAT.fullmatch(secret):
+        raise TelegramConfigError(
+            "ESSAYBOT_TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - "
+            "(1-256 characters)."
+        )
+    return secret
+
+
+def check_wechat(token: str | None, aes_key: str | None, appid: str | None) -> str:
+    """The WeChat token, or WeChatConfigError naming what is missing; safe mode needs the
+    AES key and the AppID together."""
+    if not token:
+        raise WeChatConfigError(
+            "Set ESSAYBOT_WECHAT_TOKEN to the Token entered in the Official Account console "
+            "(设置与开发 → 基本配置 → 服务器配置)"
+        )
+    if bool(aes_key) != bool(appid):
+        raise WeChatConfigError(
+            "Safe mode needs both ESSAYBOT_WECHAT_AES_KEY and ESSAYBOT_WECHAT_APPID (or neither)"
+        )
+    return token

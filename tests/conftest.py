@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.answer import Policy
+from bot.channels.wechat.server import Conversations, PathAccessLogger, create_app
 from bot.service import Service
 from bot.state import StateStore
-from bot.wechat_server import Conversations, PathAccessLogger, create_app
 from index.builder import build_index
 from index.embedders import DEFAULT_EMBEDDER, create_embedder
 from index.retriever import LiveRetriever

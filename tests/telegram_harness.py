@@ -12,11 +12,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
+from bot import logs
 from bot.answer import Policy
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.handlers import TelegramBot
 from bot.html_split import units
 from bot.service import Service
 from bot.state import StateStore
-from bot.telegram_bot import TelegramBot, build_application
 from index.builder import build_index
 from index.embedders import create_embedder
 from index.retriever import LiveRetriever
@@ -109,7 +111,9 @@ def tg_service(index_dir: Path, state_path: Path, policy: Policy | None = None) 
 async def start_harness(
     fake: FakeTelegram, service: Service, reindex: Any = None, rate: int = 100
 ) -> Harness:
-    """A TelegramBot over `service` with ADMIN as its admin, polling `fake`, started."""
+    """A TelegramBot over `service` with ADMIN as its admin, polling `fake`, started; the
+    libraries' loggers quieted as the CLI quiets them (bot.logs)."""
+    logs.quiet_libraries()
     bot = TelegramBot(service, reindex or (lambda: None), frozenset({ADMIN}), rate)
     # short waits: a stalled call fails in 1 s instead of python-telegram-bot's 5 s, and a
     # failed one is retried after 0.05 s instead of 0.5 s (the retries themselves are the same)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import wechat_protocol as wx
+from bot.channels.wechat import protocol as wx
 from bot.messages import text
 from index.builder import build_index
 from index.embedders import create_embedder

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import wechat_protocol as wx
+from bot.channels.wechat import protocol as wx
+from bot.config import check_secret
 from bot.state import chat_key
-from bot.telegram_bot import check_secret
 from index.errors import EssayBotError
 from tests.fake_telegram import DROP, TOKEN
 from tests.telegram_harness import ADMIN, GROUP, USER, button_press

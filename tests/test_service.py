@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer import NOT_FOUND
-from bot.terminal import reply
+from bot.channels.terminal import reply
 from index.errors import QuestionError
 
 DEV = [json.loads(line) for line in Path("tests/data/dev.jsonl").read_text("utf-8").splitlines()]

@@ -25,16 +25,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.answer import Policy, Quote
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.handlers import COMMANDS, TelegramBot
+from bot.config import TelegramConfigError, check_secret, check_token
 from bot.html_split import split_block, split_messages, units
 from bot.render import citation
-from bot.telegram_bot import (
-    COMMANDS,
-    TelegramBot,
-    TelegramConfigError,
-    build_application,
-    check_secret,
-    check_token,
-)
 from index.builder import build_index
 from index.embedders import create_embedder
 from tests.cli_runner import run_cli

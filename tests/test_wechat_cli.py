@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import wechat_protocol as wx
+from bot.channels.wechat import protocol as wx
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"

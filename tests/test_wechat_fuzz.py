@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import wechat_protocol as wx
+from bot.channels.wechat import protocol as wx
+from bot.channels.wechat.server import is_keyword
 from bot.messages import text
 from bot.render import plain_blocks
 from bot.service import Service
-from bot.wechat_server import is_keyword
 from index.corpus import load_corpus, load_translations
 from index.errors import QuestionError
 from tests.paths import CORPUS

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import wechat_protocol as wx
+from bot.channels.wechat import protocol as wx
 
 # Known-answer vectors published with wechatpy's tests (WeChat's own sample values): token,
 # EncodingAESKey and AppID, a request envelope with its msg_signature, and an encrypted reply

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import wechat_protocol as wx
 from bot.answer import Policy
+from bot.channels.wechat import protocol as wx
+from bot.channels.wechat.server import MAX_BODY_BYTES
 from bot.messages import text
 from bot.render import plain_blocks
-from bot.wechat_server import MAX_BODY_BYTES
 from tests.wechat_harness import (
     ACCOUNT,
     APPID,
@@ -258,7 +258,7 @@ async def test_bad_input_is_logged_and_answered_success(
 ):
     service = CountingService(hash_service)
     wechat, _ = await start_wechat(service)
-    with caplog.at_level(logging.INFO, logger="bot.wechat_server"):
+    with caplog.at_level(logging.INFO, logger="bot.channels.wechat.server"):
         assert await wechat.post(body.encode("utf-8")) == wx.SUCCESS
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert len(refusals) == 1 and logged in refusals[0]
@@ -269,7 +269,7 @@ async def test_bad_input_is_logged_and_answered_success(
 async def test_encrypted_message_without_safe_mode_is_refused(start_wechat, hash_service, caplog):
     wechat, _ = await start_wechat(hash_service)
     wechat.safe = wx.SafeMode(KEY, APPID)
-    with caplog.at_level(logging.INFO, logger="bot.wechat_server"):
+    with caplog.at_level(logging.INFO, logger="bot.channels.wechat.server"):
         assert await wechat.post_encrypted(text_xml(EN_QUESTION, 1)) == wx.SUCCESS
     assert "set ESSAYBOT_WECHAT_AES_KEY" in caplog.text
 

@@ -11,10 +11,10 @@ import time
 
 from aiohttp.test_utils import TestClient
 
-from bot import wechat_protocol as wx
 from bot.answer import Policy
+from bot.channels.wechat import protocol as wx
+from bot.channels.wechat.server import Conversations
 from bot.service import Service
-from bot.wechat_server import Conversations
 
 TOKEN = "essaybot-test-token"
 ACCOUNT, READER = "gh_essaybot", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"

@@ -29,6 +29,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from bot import paging
+from bot.config import WeChatConfigError, check_wechat
 from bot.paging import SEPARATOR
 from index.errors import EssayBotError
 
@@ -47,10 +48,6 @@ class WeChatRequestError(EssayBotError):
 
 class WeChatSignatureError(WeChatRequestError):
     """A request whose signature does not match the token; the server answers 403."""
-
-
-class WeChatConfigError(EssayBotError):
-    """The webhook's settings cannot work; the message names the variable to set."""
 
 
 # ---------- signatures ----------
@@ -195,16 +192,8 @@ class SafeMode:
 def credentials(
     token: str | None, encoding_aes_key: str | None, appid: str | None
 ) -> tuple[str, SafeMode | None]:
-    """The token and, when configured, safe mode; WeChatConfigError naming what is missing."""
-    if not token:
-        raise WeChatConfigError(
-            "Set ESSAYBOT_WECHAT_TOKEN to the Token entered in the Official Account console "
-            "(设置与开发 → 基本配置 → 服务器配置)"
-        )
-    if bool(encoding_aes_key) != bool(appid):
-        raise WeChatConfigError(
-            "Safe mode needs both ESSAYBOT_WECHAT_AES_KEY and ESSAYBOT_WECHAT_APPID (or neither)"
-        )
+    """The token (checked by bot.config) and, when configured, safe mode."""
+    token = check_wechat(token, encoding_aes_key, appid)
     return token, SafeMode(encoding_aes_key, appid) if encoding_aes_key and appid else None
 
 

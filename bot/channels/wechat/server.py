@@ -23,10 +23,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.messages import text
-from bot.render import plain_blocks, plain_source
-from bot.service import Service
-from bot.wechat_protocol import (
+from bot.channels.wechat.protocol import (
     EVENT,
     SUCCESS,
     TEXT,
@@ -43,6 +40,9 @@ from bot.wechat_protocol import (
     text_reply,
     utf8_len,
 )
+from bot.messages import text
+from bot.render import plain_blocks, plain_source
+from bot.service import Service
 from index.errors import QuestionError
 
 logger = logging.getLogger(__name__)

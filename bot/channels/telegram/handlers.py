@@ -1,4 +1,4 @@
-"""The Telegram adapter (python-telegram-bot v22): Telegram updates in, Service calls, replies out.
+"""Telegram's handlers (python-telegram-bot v22): Telegram updates in, Service calls, replies out.
 
 Nothing here decides what to answer: questions go to Service.ask off the event loop, and
 replies are the shared renderers' HTML, split under Telegram's limit. Nothing here stores
@@ -12,38 +12,22 @@ import hashlib
 import html
 import logging
 import re
-import secrets
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
-from urllib.parse import urlparse
 
-from aiolimiter import AsyncLimiter
 from telegram import (
-    BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    Defaults,
-    MessageHandler,
-    filters,
-)
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.answer import Answer
+from bot.channels.telegram.limits import ChatLimiter
 from bot.html_split import split_messages
 from bot.render import html_blocks, html_source
 from bot.service import Service, SourceReply
@@ -52,72 +36,10 @@ from index.errors import EssayBotError, QuestionError
 
 logger = logging.getLogger(__name__)
 
-TOKEN_FORMAT = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
-SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 SOURCES_PREFIX = "src:"
 COMMANDS = ("start", "help", "essays", "source", "ask", "forget")
-NETWORK_RETRIES = 3
-RETRY_AFTER_RETRIES = 3
-KNOWN_CHATS = 10_000
 
 Reindex = Callable[[], BuildReport]
-
-
-class TelegramConfigError(EssayBotError):
-    """The Telegram token or webhook settings cannot be used."""
-
-
-# ---------- configuration checks ----------
-
-
-def check_token(token: str | None) -> str:
-    """The token, or an error naming the fix (the token itself is never echoed)."""
-    if not token:
-        raise TelegramConfigError(
-            "ESSAYBOT_TELEGRAM_TOKEN is not set. Create a bot with @BotFather and run: "
-            "export ESSAYBOT_TELEGRAM_TOKEN=<the token it gives you>"
-        )
-    if not TOKEN_FORMAT.fullmatch(token.strip()):
-        raise TelegramConfigError(
-            "ESSAYBOT_TELEGRAM_TOKEN does not look like a bot token (digits, a colon, then "
-            "letters, e.g. 123456:ABC-DEF...). Copy it again from @BotFather."
-        )
-    return token.strip()
-
-
-def check_secret(secret: str | None) -> str:
-    """The webhook secret token, or a fresh random one when none is configured."""
-    if secret is None:
-        return secrets.token_urlsafe(32)
-    if not SECRET_FORMAT.fullmatch(secret):
-        raise TelegramConfigError(
-            "ESSAYBOT_TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - "
-            "(1-256 characters)."
-        )
-    return secret
-
-
-def file_url(base_url: str) -> str:
-    """The file base URL matching a Bot API base URL (".../bot" -> ".../file/bot")."""
-    return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
-
-
-class _DropInvalidToken(logging.Filter):
-    """python-telegram-bot logs a rejected token with a traceback; we report it in one line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
-
-
-def quiet_logs() -> None:
-    """httpx logs every request URL at INFO, and the URL holds the token: keep them out.
-    python-telegram-bot logs the token and every update's text at DEBUG: never below INFO."""
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("telegram").setLevel(logging.INFO)
-    ptb = logging.getLogger("telegram.ext")
-    if not any(isinstance(f, _DropInvalidToken) for f in ptb.filters):
-        ptb.addFilter(_DropInvalidToken())
 
 
 # ---------- small pure helpers ----------
@@ -180,60 +102,6 @@ def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
     if any(m.lower() == mention for m in mentions):
         return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
     return None
-
-
-# ---------- rate limits and retries ----------
-
-
-class ChatLimiter:
-    """At most `per_minute` questions per chat (a leaky bucket per chat, kept in memory for
-    the most recent chats only)."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._buckets: OrderedDict[str, AsyncLimiter] = OrderedDict()
-
-    async def allow(self, chat: str) -> bool:
-        if self.per_minute <= 0:
-            return True
-        bucket = self._buckets.pop(chat, None) or AsyncLimiter(self.per_minute, 60)
-        self._buckets[chat] = bucket
-        while len(self._buckets) > KNOWN_CHATS:
-            self._buckets.popitem(last=False)
-        if not bucket.has_capacity():
-            return False
-        await bucket.acquire()  # has capacity, so this returns at once
-        return True
-
-    def forget(self, chat: str) -> None:
-        self._buckets.pop(chat, None)
-
-
-def transient(exc: BaseException) -> bool:
-    """Network trouble worth retrying: not a request Telegram refused as malformed."""
-    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
-
-
-class RetryingRateLimiter(AIORateLimiter):
-    """PTB's limiter (which honours 429 retry_after) plus retries of transient network errors
-    with exponential backoff, `backoff` seconds at first."""
-
-    def __init__(self, *, max_retries: int, backoff: float = 0.5) -> None:
-        super().__init__(max_retries=max_retries)
-        self.backoff = backoff
-
-    async def process_request(self, *args: Any, **kwargs: Any) -> Any:
-        for attempt in range(NETWORK_RETRIES + 1):
-            try:
-                return await super().process_request(*args, **kwargs)
-            except NetworkError as exc:
-                if attempt == NETWORK_RETRIES or not transient(exc):
-                    raise
-                logger.warning(
-                    "Telegram request failed (%s); retry %d", type(exc).__name__, attempt + 1
-                )
-                await asyncio.sleep(self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
 
 
 # ---------- the handlers ----------
@@ -390,109 +258,3 @@ class TelegramBot:
 
 
 # ---------- the application ----------
-
-
-async def register_commands(application: Application) -> None:
-    """The command menu, in English (the default) and Chinese."""
-    for lang, code in (("en", None), ("zh", "zh")):
-        commands = [BotCommand(c, messages.text(f"command_{c}", lang)) for c in COMMANDS]
-        await application.bot.set_my_commands(commands, language_code=code)
-    logger.info("Telegram bot @%s is ready", application.bot.username)
-
-
-def build_application(
-    bot: TelegramBot,
-    token: str,
-    base_url: str,
-    timeout: float | None = None,
-    backoff: float = 0.5,
-) -> Application:
-    """The python-telegram-bot Application with every handler of `bot` registered; `timeout`
-    (seconds) replaces python-telegram-bot's network timeouts (5 s) when given, and `backoff`
-    is the first wait before a failed request is retried."""
-    quiet_logs()
-    builder = ApplicationBuilder()
-    if timeout is not None:
-        builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
-        builder = builder.get_updates_read_timeout(timeout + 1)
-    application = (
-        builder.token(check_token(token))
-        .base_url(base_url)
-        .base_file_url(file_url(base_url))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-            )
-        )
-        .rate_limiter(RetryingRateLimiter(max_retries=RETRY_AFTER_RETRIES, backoff=backoff))
-        .concurrent_updates(True)
-        .post_init(register_commands)
-        .build()
-    )
-    add_handlers(application, bot)
-    return application
-
-
-def add_handlers(application: Application, bot: TelegramBot) -> None:
-    new = filters.UpdateType.MESSAGE
-    commands: dict[str, Any] = {
-        "start": bot.start,
-        "help": bot.help,
-        "essays": bot.essays,
-        "source": bot.source,
-        "forget": bot.forget,
-        "ask": bot.ask,
-        "reindex": bot.reindex_command,
-    }
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=new))
-    application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, bot.text))
-    application.add_handler(
-        MessageHandler(new & filters.COMMAND & filters.ChatType.PRIVATE, bot.help)
-    )
-    application.add_handler(CallbackQueryHandler(bot.sources_pressed, pattern=f"^{SOURCES_PREFIX}"))
-    application.add_error_handler(bot.on_error)
-
-
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-
-
-def _translate_startup_errors(run: Callable[[], None], base_url: str) -> None:
-    try:
-        run()
-    except InvalidToken as exc:
-        raise TelegramConfigError(
-            "Telegram rejected ESSAYBOT_TELEGRAM_TOKEN. Copy the token again from @BotFather."
-        ) from exc
-    except NetworkError as exc:
-        raise TelegramConfigError(
-            f"Cannot reach the Telegram Bot API at {base_url} ({type(exc).__name__}). "
-            "Check the network, or ESSAYBOT_TELEGRAM_BASE_URL."
-        ) from exc
-
-
-def run_polling(application: Application, base_url: str) -> None:
-    _translate_startup_errors(
-        lambda: application.run_polling(allowed_updates=ALLOWED_UPDATES), base_url
-    )
-
-
-def run_webhook(
-    application: Application, base_url: str, url: str, listen: str, port: int, secret: str | None
-) -> None:
-    """Serve Telegram's webhook calls on listen:port at URL's path; requests without the
-    secret token header are refused (by python-telegram-bot)."""
-    parsed = urlparse(url)
-    if parsed.scheme != "https" or not parsed.netloc:
-        raise TelegramConfigError(f"--webhook must be an https:// URL, got {url!r}")
-    _translate_startup_errors(
-        lambda: application.run_webhook(
-            listen=listen,
-            port=port,
-            url_path=parsed.path.lstrip("/"),
-            webhook_url=url,
-            secret_token=check_secret(secret),
-            allowed_updates=ALLOWED_UPDATES,
-        ),
-        base_url,
-    )
