@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterable
 
 from bot.paging import pack
+from index.lang import SENTENCE_TERMINATORS
 
 LIMIT = 4096
 _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]", re.S)
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)")
-_SENTENCE_END = frozenset(".!?;。！？；\n")
+_SENTENCE_END = frozenset(SENTENCE_TERMINATORS + "\n")
 _SPACE = frozenset(" \t\u3000")
 
 Stack = tuple[str, ...]  # the opening tags in force, outermost first

@@ -49,7 +49,7 @@ import re
 from collections.abc import Iterator
 from itertools import pairwise
 
-from index.lang import detect_lang, is_han
+from index.lang import SENTENCE_TERMINATORS, detect_lang, is_han
 from index.models import Chunk, Essay, Paragraph, Sentence, Translation
 
 CHUNKER_VERSION = "4"
@@ -61,7 +61,7 @@ ABBREVIATIONS = frozenset(
     | {"aug", "sep", "sept", "oct", "nov", "dec"}
 )
 _FULL_WIDTH = set("。！？；：")
-_TERMS = "。！？；：….?!;:"
+_TERMS = SENTENCE_TERMINATORS
 _CLOSERS = "”’」』)）]】》〉"  # always close; ASCII quotes close only before a non-word char
 _RUN = re.compile(rf"(?:[{_TERMS}]+(?:[{re.escape(_CLOSERS)}]|[\"'](?!\w))*)+")
 _DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]|[A-Za-z]")

@@ -14,17 +14,17 @@ import re
 
 HAN_SHARE = 0.2  # the smallest share of Han characters among the letters that makes "zh"
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# Han (CJK ideograph) ranges, for character classes: the one definition of "Han" in the project
+HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# What may end a sentence in either language (index.chunking says when each one does); also
+# where a channel prefers to cut a message too long to send whole
+SENTENCE_TERMINATORS = "。！？；：….?!;:"
+_HAN = re.compile(f"[{HAN_RANGES}]")
 
 
 def is_han(char: str) -> bool:
     """True when the single character `char` is a Han (CJK ideograph) character."""
     return _HAN.fullmatch(char) is not None
-
-
-def has_han(text: str) -> bool:
-    """True when `text` contains at least one Han character."""
-    return _HAN.search(text) is not None
 
 
 def detect_lang(text: str, default: str = "en") -> str:

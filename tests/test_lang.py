@@ -1,11 +1,11 @@
-"""detect_lang and has_han: Chinese vs English by the share of Han letters."""
+"""detect_lang and is_han: Chinese vs English by the share of Han letters."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from index.lang import detect_lang, has_han, is_han
+from index.lang import detect_lang
 
 DEV = Path(__file__).parent / "data" / "dev.jsonl"
 
@@ -36,15 +36,3 @@ def test_no_letters_gives_the_default(text):
 def test_dev_questions_are_detected_as_labelled():
     questions = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()]
     assert [detect_lang(q["question"]) for q in questions] == [q["lang"] for q in questions]
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("what does 逛 mean", True), ("Apple: 1980", False), ("。，“”", False), ("", False)],
-)
-def test_has_han(text, expected):
-    assert has_han(text) is expected
-
-
-def test_is_han_takes_one_character():
-    assert is_han("中") and not is_han("a") and not is_han("。") and not is_han("")

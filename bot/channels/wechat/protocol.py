@@ -32,13 +32,14 @@ from bot import paging
 from bot.config import WeChatConfigError, check_wechat
 from bot.paging import SEPARATOR
 from index.errors import EssayBotError
+from index.lang import SENTENCE_TERMINATORS
 
 SUCCESS = "success"  # the reply that tells WeChat "received, nothing to show"
 REPLY_LIMIT_BYTES = 2000  # WeChat cuts text replies at about 2048 bytes of UTF-8: keep a margin
 TEXT, EVENT = "text", "event"
 NON_TEXT_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "link", "file"})
 AES_BLOCK = 32  # WeChat pads to 32 bytes, not to AES's own 16
-_SENTENCE_ENDS = frozenset("。！？；…!?;.\n")
+_SENTENCE_ENDS = frozenset(SENTENCE_TERMINATORS + "\n")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
