@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from bot.channels.wechat import protocol as wx
 from bot.channels.wechat.server import MAX_BODY_BYTES
 from bot.messages import text
 from bot.render import plain_blocks
+from bot.service import Service
+from bot.state import StateStore
 from tests.wechat_harness import (
     ACCOUNT,
     APPID,
@@ -308,3 +311,30 @@ async def test_no_message_text_or_reader_id_in_logs_or_state(
     assert "zebra-secret-417" not in logged and READER not in logged
     raw = b"".join(p.read_bytes() for p in Path(tmp_path).glob("state.db*"))
     assert b"zebra-secret-417" not in raw and READER.encode() not in raw
+
+
+class ThreadRecordingState(StateStore):
+    """The real StateStore, noting which thread each read and write runs in."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, ttl_seconds=3600)
+        self.threads: list[int] = []
+
+    def get(self, chat, key):
+        self.threads.append(threading.get_ident())
+        return super().get(chat, key)
+
+    def put(self, chat, key, value):
+        self.threads.append(threading.get_ident())
+        return super().put(chat, key, value)
+
+
+async def test_no_sqlite_call_runs_on_the_event_loop(start_wechat, hash_service, tmp_path):
+    state = ThreadRecordingState(tmp_path / "threads.db")
+    service = Service(hash_service.retriever, state, hash_service.policy)
+    wechat, _ = await start_wechat(service)
+    assert (await wechat.ask("Mixue founders will stay as co-chairman", 6001)).startswith("[1]")
+    await wechat.ask("来源", 6002)
+    await wechat.ask("更多", 6003)
+    await wechat.ask("Mixue founders will stay as co-chairman", 6001)  # a retry
+    assert state.threads and threading.get_ident() not in state.threads

@@ -17,8 +17,10 @@ import asyncio
 import logging
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -53,6 +55,8 @@ MORE = {"更多": "zh", "继续": "zh", "more": "en", "/more": "en"}
 SOURCE = {"来源": "zh", "出处": "zh", "source": "en", "/source": "en"}
 HELP = {"帮助": "zh", "help": "en", "/help": "en"}
 PENDING, PAGES, LAST_REPLY = "wechat_pending", "wechat_pages", "wechat_last_reply"
+KNOWN_READERS = 10_000  # per-reader locks kept, for the most recent readers
+T = TypeVar("T")
 
 
 def where(exc: BaseException) -> str:
@@ -87,6 +91,21 @@ class Conversations:
         self.state = service.state
         self.budget = budget
         self.running: dict[str, Running] = {}
+        self._locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
+
+    async def _off_loop(self, chat: str, work: Callable[..., T], *args: Any) -> T:
+        """Run `work` (SQLite reads and writes of one reader's state) in a worker thread, one
+        at a time per reader, so the event loop never waits on the database and a reader's
+        compound updates (take the pending answer, keep its pages) stay whole."""
+        async with self._lock(chat):
+            return await asyncio.to_thread(work, *args)
+
+    def _lock(self, chat: str) -> asyncio.Lock:
+        lock = self._locks.pop(chat, None) or asyncio.Lock()
+        self._locks[chat] = lock
+        while len(self._locks) > KNOWN_READERS and not next(iter(self._locks.values())).locked():
+            self._locks.popitem(last=False)
+        return lock
 
     async def reply(self, message: Message) -> str:
         """The text to send back for `message`, or SUCCESS to send nothing."""
@@ -105,35 +124,49 @@ class Conversations:
         return SUCCESS
 
     async def text_message(self, chat: str, msg_id: str, content: str) -> str:
+        """What a reader gets for a text message. What to do is decided in one step per reader
+        (a retry, a kept answer, another page, or a new question started), so a message and
+        its retry racing each other never start two answers; the waiting happens after."""
+        word = content.strip().casefold()
+        async with self._lock(chat):
+            decided = await asyncio.to_thread(self._from_state, chat, msg_id, word)
+            running = self.running.get(chat)
+            if decided is None and running is None and not is_keyword(word):
+                running = self._start(chat, msg_id, content)
+        if decided is not None:
+            reply = decided
+        elif running is not None:
+            reply = await self._join(chat, running, msg_id, word)
+        elif word in SOURCE:
+            reply = await self._sources(chat)
+        else:
+            reply = text("wechat_help", HELP.get(word, "en"))
+        if reply != SUCCESS:
+            remembered = {"msg_id": msg_id, "reply": reply}
+            await self._off_loop(chat, self.state.put, chat, LAST_REPLY, remembered)
+        return reply
+
+    def _from_state(self, chat: str, msg_id: str, word: str) -> str | None:
+        """The reply the reader's kept state gives (in a worker thread, under the reader's
+        lock), or None: the same reply to a retry, the answer kept for this reader, or the
+        next page of a long reply."""
         last = self.state.get(chat, LAST_REPLY)
         if last and last["msg_id"] == msg_id:
             logger.info("wechat: a retry of an answered message gets the same reply")
             return str(last["reply"])
-        reply = await self._respond(chat, msg_id, content)
-        if reply != SUCCESS:
-            self.state.put(chat, LAST_REPLY, {"msg_id": msg_id, "reply": reply})
-        return reply
-
-    async def _respond(self, chat: str, msg_id: str, content: str) -> str:
-        word = content.strip().casefold()
-        running = self.running.get(chat)
-        if running:
-            return await self._join(chat, running, msg_id, word)
+        if chat in self.running:
+            return None
         if self.state.get(chat, PENDING):
             return self._deliver(chat, msg_id, word)
         if word in MORE:
             return self._next_page(chat, MORE[word])
-        if word in SOURCE:
-            return await self._sources(chat)
-        if word in HELP:
-            return text("wechat_help", HELP[word])
-        return await self._ask(chat, msg_id, content)
+        return None
 
-    async def _ask(self, chat: str, msg_id: str, question: str) -> str:
+    def _start(self, chat: str, msg_id: str, question: str) -> Running:
         running = Running(msg_id, asyncio.create_task(self._answer(chat, msg_id, question)))
         self.running[chat] = running
         running.task.add_done_callback(lambda _: self._done(chat, running))
-        return await self._join(chat, running, msg_id, "")
+        return running
 
     def _done(self, chat: str, running: Running) -> None:
         if self.running.get(chat) is running:
@@ -144,19 +177,20 @@ class Conversations:
         if not await finished(running.task, self.budget):
             logger.info("wechat: answer not ready within %.3gs; kept for later", self.budget)
             return SUCCESS if running.msg_id == msg_id else text("still_working")
-        return self._deliver(chat, msg_id, word)
+        return await self._off_loop(chat, self._deliver, chat, msg_id, word)
 
     async def _answer(self, chat: str, msg_id: str, question: str) -> None:
         """Answer in a worker thread and keep the rendered reply (corpus text, not the question)."""
         try:
             answer = await asyncio.to_thread(self.service.ask, question, chat)
         except QuestionError as exc:
-            self._keep(chat, msg_id, "en", [str(exc)])
+            await self._off_loop(chat, self._keep, chat, msg_id, "en", [str(exc)])
         except Exception as exc:
             logger.error("wechat: answering failed: %s at %s", type(exc).__name__, where(exc))
         else:
             hint = [text("wechat_source_hint", answer.lang)] if answer.quotes else []
-            self._keep(chat, msg_id, answer.lang, plain_blocks(answer) + hint)
+            blocks = plain_blocks(answer) + hint
+            await self._off_loop(chat, self._keep, chat, msg_id, answer.lang, blocks)
 
     def _keep(self, chat: str, msg_id: str, lang: str, blocks: list[str]) -> None:
         self.state.put(chat, PENDING, {"msg_id": msg_id, "lang": lang, "blocks": blocks})
@@ -170,7 +204,10 @@ class Conversations:
         self.state.put(chat, PENDING, None)
         late = pending["msg_id"] != msg_id and not is_keyword(word)
         notice = [text("late_answer", pending["lang"])] if late else []
-        return self._show(chat, pending["lang"], notice + pending["blocks"])
+        reply = self._show(chat, pending["lang"], notice + pending["blocks"])
+        # remembered in the same step, so a retry of this message racing it gets the same reply
+        self.state.put(chat, LAST_REPLY, {"msg_id": msg_id, "reply": reply})
+        return reply
 
     def _show(self, chat: str, lang: str, blocks: list[str]) -> str:
         pages = paginate(blocks, lambda n, total: text("more_hint", lang, n=n, total=total))
@@ -188,7 +225,8 @@ class Conversations:
         found = await asyncio.to_thread(self.service.sources, chat)
         if found.message:
             return found.message
-        return self._show(chat, found.lang, [plain_source(s, found.lang) for s in found.sources])
+        blocks = [plain_source(s, found.lang) for s in found.sources]
+        return await self._off_loop(chat, self._show, chat, found.lang, blocks)
 
 
 class Webhook:
