@@ -272,11 +272,7 @@ def test_st_needs_no_offline_switch_and_never_touches_the_network() -> None:
         socket.socket.connect = refuse
         socket.getaddrinfo = refuse
         from index.embedders import create_embedder
-        from index.builder import build_index
-from index.errors import EmbedderError, EmbedderMismatchError
-from index.layout import current_generation, read_manifest, write_manifest
-from index.retriever import Retriever
-from tests.paths import CORPUS
+        from index.errors import EmbedderError
         try:
             create_embedder("st:sentence-transformers/not-downloaded-model")
         except EmbedderError as error:
