@@ -114,6 +114,9 @@ class Policy:
     quote_chars: int = 300
     closest_essays: int = 2
     check_numbers: bool = True  # a question asking for a number needs one in a topical sentence
+    # with a reranker (index.reranker), `answered` also needs its score at least this (a
+    # CrossEncoder's logit: 0 is even odds); not fitted here, as no reranker ships
+    rerank_answer: float = 0.0
 
 
 # Questions whose answer is a number, a year or a date, in English and Chinese. Generic

@@ -48,7 +48,12 @@ def open_service(settings: Settings) -> Service:
     embedder = create_embedder(spec, cache_dir=settings.cache_dir)
     retriever = LiveRetriever(settings.index_dir, embedder)
     state = StateStore(settings.state_path, settings.state_ttl_seconds)
-    return Service(retriever, state, max_chars=settings.max_question_chars)
+    reranker = None
+    if settings.reranker:
+        from index.reranker import create_reranker
+
+        reranker = create_reranker(settings.reranker, settings.reranker_top)
+    return Service(retriever, state, max_chars=settings.max_question_chars, reranker=reranker)
 
 
 index_option = click.option(
@@ -56,6 +61,12 @@ index_option = click.option(
     "index_dir",
     type=click.Path(path_type=Path),
     help="Index directory [env ESSAYBOT_INDEX_DIR; default data/index].",
+)
+reranker_option = click.option(
+    "--reranker",
+    help="Re-score the top passages with a sentence-transformers CrossEncoder: st:PATH-OR-NAME "
+    "(fetched on first use unless HF_HUB_OFFLINE is set; needs the st extra) "
+    "[env ESSAYBOT_RERANKER; default: off].",
 )
 embedder_option = click.option(
     "--embedder",
@@ -169,12 +180,19 @@ def json_line(payload: object) -> str:
 )
 @index_option
 @embedder_option
+@reranker_option
 @click.pass_context
 def ask(
-    ctx: click.Context, question: str, as_json: bool, index_dir: Path | None, embedder: str | None
+    ctx: click.Context,
+    question: str,
+    as_json: bool,
+    index_dir: Path | None,
+    embedder: str | None,
+    reranker: str | None,
 ) -> None:
     """Answer QUESTION with quotes from the essays ('-' reads questions from stdin)."""
-    service = open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder))
+    s = settings_from(ctx, index_dir=index_dir, embedder=embedder, reranker=reranker)
+    service = open_service(s)
     for q in _questions(question):
         if as_json:
             click.echo(_json_line(service, q))
@@ -185,12 +203,16 @@ def ask(
 @cli.command()
 @index_option
 @embedder_option
+@reranker_option
 @click.pass_context
-def chat(ctx: click.Context, index_dir: Path | None, embedder: str | None) -> None:
+def chat(
+    ctx: click.Context, index_dir: Path | None, embedder: str | None, reranker: str | None
+) -> None:
     """Chat in the terminal: /source [N], /essays, /forget, /help; Ctrl-D to leave."""
     from bot.channels.terminal import run_chat
 
-    run_chat(open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder)))
+    s = settings_from(ctx, index_dir=index_dir, embedder=embedder, reranker=reranker)
+    run_chat(open_service(s))
 
 
 @cli.command("eval")
@@ -203,6 +225,7 @@ def chat(ctx: click.Context, index_dir: Path | None, embedder: str | None) -> No
 )
 @index_option
 @embedder_option
+@reranker_option
 @click.pass_context
 def eval_command(
     ctx: click.Context,
@@ -211,13 +234,15 @@ def eval_command(
     split: str | None,
     index_dir: Path | None,
     embedder: str | None,
+    reranker: str | None,
 ) -> None:
     """Score answers to the questions in FILE (questions.jsonl format): recall@1/3 of
     answered and of answered+related, by direction; out-of-scope answered and quoted; filler,
     quotes and characters per answer; translations carried; fidelity."""
     from bot.evaluate import evaluate, format_report
 
-    service = open_service(settings_from(ctx, index_dir=index_dir, embedder=embedder))
+    s = settings_from(ctx, index_dir=index_dir, embedder=embedder, reranker=reranker)
+    service = open_service(s)
     rows = [
         json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
@@ -237,9 +262,15 @@ def eval_command(
 )
 @click.option("--port", default=8443, show_default=True, help="Webhook: port to listen on.")
 @index_option
+@reranker_option
 @click.pass_context
 def telegram(
-    ctx: click.Context, webhook_url: str | None, listen: str, port: int, index_dir: Path | None
+    ctx: click.Context,
+    webhook_url: str | None,
+    listen: str,
+    port: int,
+    index_dir: Path | None,
+    reranker: str | None,
 ) -> None:
     """Run the Telegram bot (token from ESSAYBOT_TELEGRAM_TOKEN); polling unless --webhook."""
     from functools import partial
@@ -249,7 +280,7 @@ def telegram(
     from bot.config import check_token
     from index.builder import build_index
 
-    s = settings_from(ctx, index_dir=index_dir)
+    s = settings_from(ctx, index_dir=index_dir, reranker=reranker)
     token = check_token(s.telegram_token)
     service = open_service(s)
     reindex = partial(
@@ -286,6 +317,7 @@ def health(ctx: click.Context, index_dir: Path | None) -> None:
 )
 @index_option
 @embedder_option
+@reranker_option
 @click.pass_context
 def wechat(
     ctx: click.Context,
@@ -294,13 +326,14 @@ def wechat(
     url_path: str,
     index_dir: Path | None,
     embedder: str | None,
+    reranker: str | None,
 ) -> None:
     """Serve the WeChat Official Account webhook: ESSAYBOT_WECHAT_TOKEN, and for safe mode
     ESSAYBOT_WECHAT_AES_KEY and ESSAYBOT_WECHAT_APPID, as entered in the account's console."""
     from bot.channels.wechat.protocol import credentials
     from bot.channels.wechat.server import serve
 
-    s = settings_from(ctx, index_dir=index_dir, embedder=embedder)
+    s = settings_from(ctx, index_dir=index_dir, embedder=embedder, reranker=reranker)
     token, safe = credentials(s.wechat_token, s.wechat_aes_key, s.wechat_appid)
     service = open_service(s)
     serve(service, token, safe, host=host, port=port, path=url_path, budget=s.wechat_budget_seconds)

@@ -24,6 +24,8 @@ class Settings:
     state_path: Path = Path("data/state.db")
     cache_dir: Path = Path("data/cache")  # the default embedder's parsed tokenizer
     embedder: str | None = None  # None: whatever the index was built with
+    reranker: str | None = None  # st:NAME: a CrossEncoder re-scoring the top passages (off)
+    reranker_top: int = 20  # passages the reranker re-scores per question
     max_question_chars: int = 2000
     state_ttl_seconds: int = 24 * 3600
     telegram_token: str | None = field(default=None, repr=False)
@@ -49,6 +51,7 @@ _PARSERS = {
     "max_question_chars": int,
     "state_ttl_seconds": int,
     "rate_limit_per_minute": int,
+    "reranker_top": int,
     "wechat_budget_seconds": float,
 }
 

