@@ -336,7 +336,16 @@ def wechat(
     s = settings_from(ctx, index_dir=index_dir, embedder=embedder, reranker=reranker)
     token, safe = credentials(s.wechat_token, s.wechat_aes_key, s.wechat_appid)
     service = open_service(s)
-    serve(service, token, safe, host=host, port=port, path=url_path, budget=s.wechat_budget_seconds)
+    serve(
+        service,
+        token,
+        safe,
+        host=host,
+        port=port,
+        path=url_path,
+        budget=s.wechat_budget_seconds,
+        plaintext_too=s.wechat_compatible,
+    )
 
 
 def main() -> None:

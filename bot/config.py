@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,13 +37,14 @@ class Settings:
     wechat_appid: str | None = None
     wechat_aes_key: str | None = field(default=None, repr=False)
     wechat_budget_seconds: float = 4.0  # WeChat gives up after 5 s
+    wechat_compatible: bool = False  # compatible mode: safe mode that also accepts plaintext
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None values (flags not given) are ignored."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[str], Any]] = {
     "corpus_dir": Path,
     "index_dir": Path,
     "state_path": Path,
@@ -53,6 +54,7 @@ _PARSERS = {
     "rate_limit_per_minute": int,
     "reranker_top": int,
     "wechat_budget_seconds": float,
+    "wechat_compatible": lambda raw: raw.strip().lower() in ("1", "true", "yes", "on"),
 }
 
 

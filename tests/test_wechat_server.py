@@ -7,13 +7,15 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.answer import Policy
 from bot.channels.wechat import protocol as wx
-from bot.channels.wechat.server import MAX_BODY_BYTES
+from bot.channels.wechat.server import MAX_BODY_BYTES, Conversations, create_app
 from bot.messages import text
 from bot.render import plain_blocks
 from bot.service import Service
@@ -24,8 +26,10 @@ from tests.wechat_harness import (
     EN_QUESTION,
     KEY,
     READER,
+    TOKEN,
     ZH_QUESTION,
     CountingService,
+    WeChat,
     event_xml,
     settled,
     text_xml,
@@ -338,3 +342,53 @@ async def test_no_sqlite_call_runs_on_the_event_loop(start_wechat, hash_service,
     await wechat.ask("更多", 6003)
     await wechat.ask("Mixue founders will stay as co-chairman", 6001)  # a retry
     assert state.threads and threading.get_ident() not in state.threads
+
+
+# ---------- replays and safe mode (#17) ----------
+
+
+async def test_a_signed_query_replayed_with_another_body_is_refused(start_wechat, hash_service):
+    """Before #17 one signed query string was answered with any number of bodies and OpenIDs
+    (in plain mode the signature does not cover the body)."""
+    service = CountingService(hash_service)
+    wechat, _ = await start_wechat(service)
+    query = wechat.query(openid=READER)
+    first = await wechat.post(text_xml("Good CFOs are very good at numbers", 7001), query)
+    assert wechat.content(first).startswith("[1]")
+    again = await wechat.post(text_xml("Good CFOs are very good at numbers", 7001), query)
+    assert wechat.content(again) == wechat.content(first)  # WeChat's retry: the same request
+    forged = text_xml("What does Tencent gain?", 7002, user="o_someone_else")
+    response = await wechat.client.post("/wechat", data=forged, params=query)
+    assert response.status == 403 and service.asked == 1
+
+
+@pytest.mark.parametrize("age", [-301, 301, 3600])
+async def test_a_timestamp_outside_five_minutes_is_refused(start_wechat, hash_service, age):
+    service = CountingService(hash_service)
+    wechat, _ = await start_wechat(service)
+    stamp, nonce = str(int(time.time()) - age), "4242"
+    query = {"signature": wx.signature(TOKEN, stamp, nonce), "timestamp": stamp, "nonce": nonce}
+    response = await wechat.client.post("/wechat", data=text_xml("hello", 7100), params=query)
+    assert response.status == 403 and service.asked == 0
+    verify = await wechat.client.get("/wechat", params={**query, "echostr": "42"})
+    assert verify.status == 403
+
+
+async def test_safe_mode_refuses_a_plaintext_message(start_wechat, hash_service):
+    """Before #17 a server configured for AES answered a plaintext POST."""
+    service = CountingService(hash_service)
+    wechat, _ = await start_wechat(service, safe=wx.SafeMode(KEY, APPID))
+    plain = WeChat(wechat.client)  # posts without encrypt_type=aes
+    assert await plain.post(text_xml("Good CFOs are very good at numbers", 7200)) == wx.SUCCESS
+    assert service.asked == 0
+    encrypted = await wechat.ask("Good CFOs are very good at numbers", 7201)
+    assert encrypted.startswith("[1]") and service.asked == 1
+
+
+async def test_compatible_mode_takes_plaintext_too(hash_service):
+    """Compatible mode is an explicit setting (ESSAYBOT_WECHAT_COMPATIBLE)."""
+    conversations = Conversations(hash_service, 120.0)
+    app = create_app(conversations, TOKEN, wx.SafeMode(KEY, APPID), plaintext_too=True)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        reply = await WeChat(client).post(text_xml("Good CFOs are very good at numbers", 7300))
+        assert "[1]" in reply

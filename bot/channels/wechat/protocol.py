@@ -51,6 +51,23 @@ class WeChatSignatureError(WeChatRequestError):
     """A request whose signature does not match the token; the server answers 403."""
 
 
+class WeChatReplayError(WeChatSignatureError):
+    """A signed request that is stale or replayed; refused like a bad signature (403)."""
+
+
+REPLAY_WINDOW = 300  # seconds a signed query string is good for, either side of now
+
+
+def check_fresh(timestamp: str, now: float, window: float = REPLAY_WINDOW) -> None:
+    """WeChatReplayError unless `timestamp` (seconds) is within `window` of `now`."""
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        raise WeChatReplayError("the timestamp is not a number") from None
+    if abs(now - stamp) > window:
+        raise WeChatReplayError(f"the timestamp is more than {window:.0f} s from now")
+
+
 # ---------- signatures ----------
 
 

@@ -14,6 +14,7 @@ strings, never the reader's message; nothing of a message reaches the logs eithe
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import traceback
@@ -27,12 +28,15 @@ from aiohttp.abc import AbstractAccessLogger
 
 from bot.channels.wechat.protocol import (
     EVENT,
+    REPLAY_WINDOW,
     SUCCESS,
     TEXT,
     Message,
     SafeMode,
+    WeChatReplayError,
     WeChatRequestError,
     WeChatSignatureError,
+    check_fresh,
     check_signature,
     decrypt_request,
     encrypted_reply,
@@ -229,17 +233,50 @@ class Conversations:
         return await self._off_loop(chat, self._show, chat, found.lang, blocks)
 
 
-class Webhook:
-    """The HTTP side: signatures, XML and safe mode around Conversations."""
+class Nonces:
+    """The nonces of the signed requests seen within the replay window, each with its body's
+    digest: a signed query string is good for one message. The same request again (WeChat's
+    retry of a message) passes, to be answered from the MsgId; another body under a nonce
+    already used is a replay. Kept in memory, bounded, for one server process."""
 
-    def __init__(self, conversations: Conversations, token: str, safe: SafeMode | None) -> None:
+    def __init__(self, window: float = REPLAY_WINDOW, limit: int = 100_000) -> None:
+        self.window = window
+        self.limit = limit
+        self._seen: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def check(self, nonce: str, body: bytes, now: float) -> None:
+        while self._seen and (
+            next(iter(self._seen.values()))[0] < now or len(self._seen) > self.limit
+        ):
+            self._seen.popitem(last=False)
+        digest = hashlib.sha256(body).digest()
+        seen = self._seen.get(nonce)
+        if seen is not None and seen[1] != digest:
+            raise WeChatReplayError("a nonce already used for another message (a replay)")
+        self._seen[nonce] = (now + 2 * self.window, digest)
+
+
+class Webhook:
+    """The HTTP side: signatures, freshness, XML and safe mode around Conversations."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        token: str,
+        safe: SafeMode | None,
+        plaintext_too: bool = False,
+    ) -> None:
         self.conversations = conversations
         self.token = token
         self.safe = safe
+        self.plaintext_too = plaintext_too  # compatible mode: safe mode that accepts plaintext
+        self.nonces = Nonces()
 
     def check(self, query: Mapping[str, str]) -> None:
+        """The signature over token, timestamp and nonce, and a timestamp within the window."""
         given = query.get("signature", "")
         check_signature(given, self.token, query.get("timestamp", ""), query.get("nonce", ""))
+        check_fresh(query.get("timestamp", ""), time.time())
 
     async def verify(self, request: web.Request) -> web.Response:
         """URL verification from the console: echo `echostr` when the request is signed."""
@@ -248,8 +285,10 @@ class Webhook:
 
     async def receive(self, request: web.Request) -> web.Response:
         self.check(request.query)
+        body = await request.read()
+        self.nonces.check(request.query.get("nonce", ""), body, time.time())
         encrypted = request.query.get("encrypt_type") == "aes"
-        message = parse_message(self.fields(request.query, await request.read(), encrypted))
+        message = parse_message(self.fields(request.query, body, encrypted))
         reply = await self.conversations.reply(message)
         size = "success" if reply == SUCCESS else f"{utf8_len(reply)} bytes"
         logger.info("wechat: %s message, reply %s", message.msg_type, size)
@@ -257,6 +296,11 @@ class Webhook:
 
     def fields(self, query: Mapping[str, str], body: bytes, encrypted: bool) -> dict[str, str]:
         fields = parse_xml(body)
+        if not encrypted and self.safe is not None and not self.plaintext_too:
+            raise WeChatRequestError(
+                "a plaintext message arrived but safe mode is on (WeChat encrypts every message "
+                "in safe mode; set ESSAYBOT_WECHAT_COMPATIBLE=1 for compatible mode)"
+            )
         if not encrypted:
             return fields
         if self.safe is None:
@@ -305,10 +349,14 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 def create_app(
-    conversations: Conversations, token: str, safe: SafeMode | None = None, path: str = "/wechat"
+    conversations: Conversations,
+    token: str,
+    safe: SafeMode | None = None,
+    path: str = "/wechat",
+    plaintext_too: bool = False,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[wechat_errors])
-    webhook = Webhook(conversations, token, safe)
+    webhook = Webhook(conversations, token, safe, plaintext_too)
     path = "/" + path.lstrip("/")
     app.router.add_get(path, webhook.verify)
     app.router.add_post(path, webhook.receive)
@@ -338,7 +386,8 @@ def serve(
     port: int,
     path: str,
     budget: float,
+    plaintext_too: bool = False,
 ) -> None:
     warm_up(service)
-    app = create_app(Conversations(service, budget), token, safe, path)
+    app = create_app(Conversations(service, budget), token, safe, path, plaintext_too)
     web.run_app(app, host=host, port=port, access_log_class=PathAccessLogger)
