@@ -2,6 +2,8 @@
 
 Rows are keyed by a SHA-256 of the channel's chat id (so the file does not even list who
 talked to the bot) and a kind, e.g. "last_answer" -> the chunk keys of the last quotes.
+Expired rows are never read, and are deleted by a sweep that runs at most once a minute,
+through an index on the expiry time (it used to run on every write, scanning the table).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+
+SWEEP_SECONDS = 60.0  # expired rows are deleted at most this often
 
 
 def chat_key(chat: str) -> str:
@@ -24,35 +29,49 @@ def chat_key(chat: str) -> str:
 class StateStore:
     """A small SQLite file of (chat, kind) -> JSON value, each row with an expiry time."""
 
-    def __init__(self, path: Path, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        ttl_seconds: int,
+        sweep_seconds: float = SWEEP_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
         conn.execute("pragma journal_mode=wal")
         self.db = sqlite_utils.Database(conn)
         self.ttl = ttl_seconds
+        self.sweep_seconds = sweep_seconds
+        self.clock = clock
+        self._swept = clock()
         self._lock = threading.Lock()
-        self.db.table("state").create(
+        table = self.db.table("state")
+        table.create(
             {"chat": str, "kind": str, "value": str, "expires": float},
             pk=("chat", "kind"),
             if_not_exists=True,
         )
+        table.create_index(["expires"], index_name="state_expires", if_not_exists=True)
 
     def put(self, chat: str, kind: str, value: Any) -> None:
+        now = self.clock()
         row = {
             "chat": chat_key(chat),
             "kind": kind,
             "value": json.dumps(value),
-            "expires": time.time() + self.ttl,
+            "expires": now + self.ttl,
         }
         with self._lock, self.db.conn:
             self.db.table("state").upsert(row, pk=("chat", "kind"))
-            self.db.execute("delete from state where expires < ?", [time.time()])
+            if now - self._swept >= self.sweep_seconds:
+                self._swept = now
+                self.db.execute("delete from state where expires < ?", [now])
 
     def get(self, chat: str, kind: str) -> Any | None:
         with self._lock:
             rows = self.db.execute(
                 "select value from state where chat = ? and kind = ? and expires >= ?",
-                [chat_key(chat), kind, time.time()],
+                [chat_key(chat), kind, self.clock()],
             ).fetchall()
         return json.loads(rows[0][0]) if rows else None
 
