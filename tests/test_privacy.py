@@ -65,7 +65,7 @@ async def telegram_conversation(tg) -> None:
     for status in (502, DROP, 429):
         tg.fake.fail_next("sendMessage", status, retry_after=1)
     await tg.say(USER, f"钉钉 ONE 的教训 {PRIVATE[1]}")
-    tg.fake.fail_next("sendChatAction", 400)  # the update fails: logged with its traceback
+    tg.fake.fail_next("sendMessage", 400)  # the update fails: logged with its traceback
     await tg.say(USER, f"Mixue founders {PRIVATE[0]}")
     for _ in range(3):  # past the rate limit
         await tg.say(USER, f"Alibaba {PRIVATE[0]}")

@@ -211,7 +211,7 @@ async def test_a_5xx_is_retried(tg):
 
 
 async def test_a_failing_update_gets_an_apology_and_the_bot_goes_on(tg, caplog):
-    tg.fake.fail_next("sendChatAction", 400)
+    tg.fake.fail_next("sendMessage", 400)  # the answer itself is refused: not retried
     (apology,) = await tg.say(USER, "Good CFOs are very good at numbers")
     assert "Sorry, something went wrong" in apology
     assert any("failed: BadRequest" in r.getMessage() for r in caplog.records)

@@ -4,10 +4,12 @@ once; polling resumes and never answers an update twice, also across a restart."
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.fake_telegram import DROP, STALL, FakeTelegram
-from tests.telegram_harness import USER, start_harness, tg_service
+from tests.telegram_harness import USER, button_press, start_harness, tg_service
 
 QUESTION = "Good CFOs are very good at numbers"
 NAMES = {DROP: "drop", STALL: "timeout"}
@@ -93,3 +95,39 @@ async def test_a_restarted_bot_answers_only_what_came_while_it_was_down(fake, tg
         await answered_once(fake, earlier + later, last)
     finally:
         await second.stop()
+
+
+async def test_a_typing_indicator_failing_past_every_retry_never_costs_the_answer(tg):
+    """Before #17 a sendChatAction failing four times left the reader only an apology."""
+    inject(tg.fake, "sendChatAction", [502] * 4)
+    (reply,) = await tg.say(USER, QUESTION)
+    assert "[1]" in reply and "Sorry" not in reply
+
+
+@pytest.mark.parametrize("status", [400, 502])
+async def test_sources_arrive_when_the_button_acknowledgement_fails(tg, status):
+    """Before #17 answerCallbackQuery answering 400 (an old button) meant no sources."""
+    await tg.say(USER, QUESTION)
+    markup = tg.fake.sent(USER)[-1].params["reply_markup"]
+    data = markup["inline_keyboard"][0][0]["callback_data"]
+    inject(tg.fake, "answerCallbackQuery", [status] * (4 if status == 502 else 1))
+    before = len(tg.fake.sent(USER))
+    await tg.send(button_press(tg.fake, USER, data))
+    (sources,) = tg.fake.texts(USER)[before:]
+    assert sources.startswith("<b>[1]</b>")
+
+
+async def test_a_button_with_unknown_data_is_acknowledged(tg):
+    """Before #17 it was never acknowledged, and the reader's spinner stayed."""
+    await tg.send(button_press(tg.fake, USER, "something-else"))
+    assert tg.fake.sent(method="answerCallbackQuery")
+
+
+async def test_an_inline_mode_button_is_acknowledged_without_an_error(tg, caplog):
+    """Before #17 a callback from an inline-mode message (no chat) logged an AssertionError."""
+    update = tg.fake.callback(USER, "src:0123456789ab", {})
+    del update["callback_query"]["message"]
+    update["callback_query"]["inline_message_id"] = "inline-1"
+    await tg.send(update)
+    assert tg.fake.sent(method="answerCallbackQuery")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -93,6 +93,7 @@ def add_handlers(application: Application, bot: TelegramBot) -> None:
         MessageHandler(new & filters.COMMAND & filters.ChatType.PRIVATE, bot.help)
     )
     application.add_handler(CallbackQueryHandler(bot.sources_pressed, pattern=f"^{SOURCES_PREFIX}"))
+    application.add_handler(CallbackQueryHandler(bot.other_pressed))
     application.add_error_handler(bot.on_error)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import html
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import (
     InlineKeyboardButton,
@@ -107,6 +107,15 @@ def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
 # ---------- the handlers ----------
 
 
+async def side_call(call: Awaitable[object]) -> None:
+    """A call the reply does not depend on (the typing indicator, acknowledging a button):
+    when it fails, log it and go on, so it never costs the reader the answer."""
+    try:
+        await call
+    except TelegramError as exc:
+        logger.warning("telegram: a side call failed (%s); answering anyway", type(exc).__name__)
+
+
 class TelegramBot:
     """The handlers, over one Service; `reindex` rebuilds the index (run in a thread)."""
 
@@ -167,13 +176,23 @@ class TelegramBot:
     async def sources_pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None and query.data is not None
+        if update.effective_chat is None:  # a button of an inline-mode message: no chat to answer
+            await side_call(query.answer())
+            return
         found = await asyncio.to_thread(self.service.sources, chat_of(update), None)
         keys = [s.quote.key for s in found.sources]
         if found.sources and answer_id(keys) != query.data.removeprefix(SOURCES_PREFIX):
-            await query.answer(messages.text("sources_expired", found.lang), show_alert=True)
+            await side_call(
+                query.answer(messages.text("sources_expired", found.lang), show_alert=True)
+            )
             return
-        await query.answer()
+        await side_call(query.answer())  # Telegram refuses it for an old button: sources anyway
         await self._send_sources(update, found)
+
+    async def other_pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any other button (one this bot never made): acknowledged, so no spinner stays."""
+        if update.callback_query is not None:
+            await side_call(update.callback_query.answer())
 
     async def reindex_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = lang_of(update)
@@ -218,7 +237,7 @@ class TelegramBot:
         if not await self.limiter.allow(chat):
             await self._reply(update, [messages.text("slow_down", lang)])
             return
-        await update.effective_chat.send_chat_action("typing")  # type: ignore[union-attr]
+        await side_call(update.effective_chat.send_chat_action("typing"))  # type: ignore[union-attr]
         try:
             answer = await asyncio.to_thread(self.service.ask, question, chat)
         except QuestionError as exc:
