@@ -36,11 +36,20 @@ _FENCE = "---"
 
 def parse_essay(text: str, source: str) -> Essay:
     """Parse one essay file's text; `source` names the file in error messages."""
+    _refuse_nul(text, source)
     header, body = _split_front_matter(text, source)
     meta = _parse_meta(header, source)
     if not body.strip():
         raise CorpusError(f"{source}: empty body (write the essay after the closing '---' line)")
     return Essay(id=meta["id"], title=meta["title"], lang=meta["lang"], body=body, source=source)
+
+
+def _refuse_nul(text: str, source: str) -> None:
+    """A NUL character is no text a reader should be quoted: refuse the file, naming the line."""
+    at = text.find("\x00")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        raise CorpusError(f"{source}: a NUL character on line {line}; remove it")
 
 
 def _split_front_matter(text: str, source: str) -> tuple[str, str]:
@@ -76,6 +85,7 @@ def _yaml_meta(header: str, source: str) -> dict[Any, Any]:
 
 def parse_translation(text: str, source: str, essays: dict[str, Essay]) -> Translation:
     """Parse one translation file and check it lines up with the essay it names."""
+    _refuse_nul(text, source)
     header, body = _split_front_matter(text, source)
     meta = _yaml_meta(header, source)
     fields = {key: _field(meta, key, source) for key in TRANSLATION_REQUIRED}
@@ -214,8 +224,11 @@ def _is_translation(path: Path, text: str) -> bool:
 
 
 def _read_text(path: Path) -> tuple[str, str]:
-    """(text, source) of one file; its source is '<directory name>/<file name>'."""
-    source = str(PurePosixPath(path.resolve().parent.name, path.name))
+    """(text, source) of one file; its source is '<directory name>/<file name>'. A link to a
+    file outside the corpus directory is refused: the corpus is what the directory holds."""
+    source = str(PurePosixPath(path.parent.resolve().name, path.name))
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        raise CorpusError(f"{source}: a link to a file outside the corpus; copy the file in")
     try:
         data = path.read_bytes()
     except OSError as error:

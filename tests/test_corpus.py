@@ -179,3 +179,25 @@ def test_the_bank_is_split_into_tune_and_test_with_every_kind_in_both():
         kinds = {row["kind"] for row in rows if row["split"] == split}
         assert {"same-lang", "cross-lang", "paraphrase", "keyword", "definition"} <= kinds
         assert {"numeric", "out-of-scope", "near-miss"} <= kinds
+
+
+def test_a_nul_character_is_refused_naming_the_file_and_line(tmp_path):
+    """Before #17 NUL bytes were indexed and quoted."""
+    (tmp_path / "a.md").write_text(GOOD.format(id="a") + "Line two\x00 here.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"a\.md: a NUL character on line 7"):
+        load_corpus(tmp_path)
+
+
+def test_a_link_to_a_file_outside_the_corpus_is_refused(tmp_path):
+    """Before #17 a symlink in the corpus to any file on the machine was followed."""
+    corpus, outside = tmp_path / "corpus", tmp_path / "secret.md"
+    corpus.mkdir()
+    outside.write_text(GOOD.format(id="secret"), encoding="utf-8")
+    (corpus / "a.md").write_text(GOOD.format(id="a"), encoding="utf-8")
+    (corpus / "b.md").symlink_to(outside)
+    with pytest.raises(CorpusError, match=r"b\.md: a link to a file outside the corpus"):
+        load_corpus(corpus)
+    (corpus / "b.md").unlink()
+    (corpus / "c.md").symlink_to(corpus / "a.md")  # a link inside the corpus is just a file
+    with pytest.raises(CorpusError, match="duplicate id 'a'"):
+        load_corpus(corpus)

@@ -237,3 +237,10 @@ def test_long_chinese_answer_splits_at_quote_boundaries():
     pages = wx.paginate(quotes, lambda n, total: f"({n}/{total})")
     assert [page.split(wx.SEPARATOR)[0] for page in pages] == quotes
     assert all(wx.utf8_len(page) <= wx.REPLY_LIMIT_BYTES for page in pages)
+
+
+def test_a_body_in_an_encoding_expat_cannot_read_is_a_request_error():
+    """Before #17 a body declared as GBK logged an ERROR traceback."""
+    body = '<?xml version="1.0" encoding="GBK"?><xml><Content>你好</Content></xml>'.encode("gbk")
+    with pytest.raises(wx.WeChatRequestError, match="unsupported encoding"):
+        wx.parse_xml(body)

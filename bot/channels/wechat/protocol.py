@@ -100,6 +100,8 @@ def parse_xml(body: bytes) -> dict[str, str]:
         root = fromstring(body, forbid_dtd=True)
     except (ParseError, DefusedXmlException) as exc:
         raise WeChatRequestError(f"malformed or unsafe XML: {exc}") from exc
+    except (ValueError, LookupError) as exc:  # an encoding expat cannot read, e.g. GBK
+        raise WeChatRequestError(f"XML in an unsupported encoding: {exc}") from exc
     if root.tag != "xml":
         raise WeChatRequestError(f"XML root is <{root.tag[:20]}>, not <xml>")
     return {child.tag: child.text or "" for child in root}
