@@ -299,12 +299,17 @@ def telegram(
 @index_option
 @click.pass_context
 def health(ctx: click.Context, index_dir: Path | None) -> None:
-    """Check that the index opens and the state file is writable (the container HEALTHCHECK)."""
+    """Check that the index opens and reads whole and the state file is writable (the
+    container HEALTHCHECK); exit status 1 with the problem otherwise."""
     from index.store import Store
 
     s = settings_from(ctx, index_dir=index_dir)
     manifest = layout.read_manifest(layout.current_generation(s.index_dir))
-    Store(layout.current_generation(s.index_dir) / layout.DB_FILE).close()
+    store = Store(layout.current_generation(s.index_dir) / layout.DB_FILE)
+    try:
+        store.check_integrity()  # a damaged file fails here, not just a missing one
+    finally:
+        store.close()
     StateStore(s.state_path, s.state_ttl_seconds).close()
     click.echo(f"ok: {manifest.essays} essays, {manifest.chunks} chunks ({manifest.embedder})")
 

@@ -10,11 +10,11 @@ from bot.answer import Answer
 from bot.messages import text
 from bot.render import Source
 from bot.state import StateStore
-from index.errors import QuestionError
+from index.errors import IndexCorruptError, QuestionError
 from index.lang import detect_lang
-from index.models import Essay
+from index.models import Essay, Hit
 from index.reranker import CrossEncoderReranker
-from index.retriever import LiveRetriever
+from index.retriever import LiveRetriever, Retriever
 
 logger = logging.getLogger(__name__)
 LAST_ANSWER = "last_answer"
@@ -50,12 +50,11 @@ class Service:
         question = self.check(question)
         lang = detect_lang(question)
         current = self.retriever.get()
-        hits = current.search(
-            question,
-            self.reranker.top if self.reranker else CANDIDATES,
-            topical=composer.wants_number(question, self.policy),
-            define=composer.asks_definition(question),
-        )
+        try:
+            hits = self._search(current, question)
+        except IndexCorruptError:  # a damaged file: the next good generation answers instead
+            current = self.retriever.damaged(current)
+            hits = self._search(current, question)
         if self.reranker is not None:  # re-scored and re-ordered by the second stage
             hits = self.reranker.rerank(question, hits)[:CANDIDATES]
         answer = composer.compose(
@@ -64,6 +63,14 @@ class Service:
         if chat is not None and answer.quotes:
             self.state.put(chat, LAST_ANSWER, remembered(answer))
         return answer
+
+    def _search(self, current: Retriever, question: str) -> list[Hit]:
+        return current.search(
+            question,
+            self.reranker.top if self.reranker else CANDIDATES,
+            topical=composer.wants_number(question, self.policy),
+            define=composer.asks_definition(question),
+        )
 
     def check(self, question: str) -> str:
         """The question stripped, or QuestionError with a message fit to show the asker."""

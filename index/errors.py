@@ -35,3 +35,8 @@ class VectorIndexError(EssayBotError):
 
 class IndexOutdatedError(EssayBotError):
     """The index was built by a version of essaybot that chunked the essays differently."""
+
+
+class IndexUnavailableError(QuestionError):
+    """The serving index is damaged and no earlier generation opens: every channel shows this
+    to the asker, as it shows a question it cannot take."""

@@ -102,6 +102,12 @@ def publish(index_dir: Path, generation: Path) -> None:
     prune(index_dir, keep=generation)
 
 
+def published(index_dir: Path) -> list[Path]:
+    """The generations a build completed (they have a manifest), newest first."""
+    generations = sorted(index_dir.glob("gen-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return [g for g in generations if (g / MANIFEST).is_file()]
+
+
 def prune(index_dir: Path, keep: Path) -> None:
     """Remove unpublished leftovers of dead builds and generations older than the newest few."""
     generations = sorted(index_dir.glob("gen-*"), key=lambda p: p.stat().st_mtime, reverse=True)

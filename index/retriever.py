@@ -34,7 +34,12 @@ from index.chunking import (
     translated_sentences,
 )
 from index.embedders import Embedder, part_slices
-from index.errors import EmbedderMismatchError, EssayBotError, IndexOutdatedError
+from index.errors import (
+    EmbedderMismatchError,
+    EssayBotError,
+    IndexOutdatedError,
+    IndexUnavailableError,
+)
 from index.fusion import centre, chunk_scores
 from index.lang import detect_lang
 from index.lexicon import is_content
@@ -277,14 +282,17 @@ class Retriever:
 
 class LiveRetriever:
     """Follows an index directory: when a build publishes a new generation, the next call
-    opens it, while calls already running finish on the generation they started with."""
+    opens it, while calls already running finish on the generation they started with. A
+    generation that cannot be opened, or that fails a read while serving (a damaged file), is
+    set aside: the newest other generation that opens and reads takes over, and when none
+    does, every question gets IndexUnavailableError until a build publishes a good one."""
 
     def __init__(self, index_dir: Path, embedder: Embedder) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
         self._lock = threading.Lock()
-        self._bad: Path | None = None
-        self._current = Retriever(layout.current_generation(index_dir), embedder)
+        self._bad: set[Path] = set()
+        self._current: Retriever | None = Retriever(layout.current_generation(index_dir), embedder)
 
     def get(self) -> Retriever:
         """The retriever for the newest good generation (the last good one if a new one is bad)."""
@@ -292,21 +300,57 @@ class LiveRetriever:
             generation = layout.current_generation(self.index_dir)
         except EssayBotError:
             logger.warning("index %s disappeared; still serving the last good one", self.index_dir)
-            return self._current
+            return self._serving()
         with self._lock:
-            if generation not in (self._current.generation, self._bad):
+            if generation not in self._bad and (
+                self._current is None or generation != self._current.generation
+            ):
                 self._reload(generation)
-            return self._current
+            return self._serving()
+
+    def damaged(self, retriever: Retriever) -> Retriever:
+        """`retriever` failed a read: set its generation aside and serve the newest other one
+        that opens and reads (IndexUnavailableError when none does)."""
+        with self._lock:
+            if self._current is retriever:
+                self._bad.add(retriever.generation)
+                logger.error("index generation %s is damaged", retriever.generation.name)
+                self._current = self._fallback()
+            return self._serving()
+
+    def _serving(self) -> Retriever:
+        if self._current is None:
+            raise IndexUnavailableError(
+                f"The index in {self.index_dir} is damaged and no earlier copy opens, so the "
+                "essays cannot be searched now. Rebuild it: essaybot index build --rebuild / "
+                "索引已损坏,重建之前暂时无法回答。"
+            )
+        return self._current
+
+    def _fallback(self) -> Retriever | None:
+        for generation in layout.published(self.index_dir):
+            if generation in self._bad:
+                continue
+            try:
+                retriever = Retriever(generation, self.embedder)
+                retriever.store.essays()  # a read: a damaged file fails here
+            except EssayBotError:
+                self._bad.add(generation)
+                continue
+            logger.error("serving index generation %s instead", generation.name)
+            return retriever
+        return None
 
     def _reload(self, generation: Path) -> None:
         try:
             self._current = Retriever(generation, self.embedder)
             logger.info("switched to index generation %s", generation.name)
         except EssayBotError as exc:
-            self._bad = generation
+            self._bad.add(generation)
+            serving = self._current.generation.name if self._current else "nothing"
             logger.error(
                 "index generation %s is unusable (%s); still serving %s",
                 generation.name,
                 exc,
-                self._current.generation.name,
+                serving,
             )

@@ -60,6 +60,16 @@ class Store:
     def close(self) -> None:
         self.db.conn.close()
 
+    def check_integrity(self) -> None:
+        """IndexCorruptError unless SQLite's quick check passes and the essays read."""
+        result = self._rows("pragma quick_check")
+        if [tuple(row) for row in result] != [("ok",)]:
+            raise IndexCorruptError(
+                f"{self.path} is damaged ({result[0][0] if result else 'no answer'}). "
+                "Rebuild it: essaybot index build --rebuild"
+            )
+        self.essays()
+
     # -- writing (only the builder writes, into a fresh file) ---------------------------------
 
     def write_essays(self, essays: Iterable[Essay]) -> None:
