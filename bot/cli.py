@@ -134,6 +134,7 @@ def index_build(
         create_embedder(s.embedder or DEFAULT_EMBEDDER, cache_dir=s.cache_dir),
         rebuild=rebuild,
         vector_index=vector_index,
+        max_essay_bytes=s.max_essay_bytes,
     )
     for problem in report.skipped:
         click.echo(f"Translation left out: {problem}", err=True)
@@ -284,7 +285,12 @@ def telegram(
     token = check_token(s.telegram_token)
     service = open_service(s)
     reindex = partial(
-        build_index, s.corpus_dir, s.index_dir, service.retriever.embedder, progress=False
+        build_index,
+        s.corpus_dir,
+        s.index_dir,
+        service.retriever.embedder,
+        progress=False,
+        max_essay_bytes=s.max_essay_bytes,
     )
     bot = TelegramBot(service, reindex, s.admin_ids, s.rate_limit_per_minute)
     app = tg.build_application(bot, token, s.telegram_base_url)

@@ -27,6 +27,7 @@ class Settings:
     reranker: str | None = None  # st:NAME: a CrossEncoder re-scoring the top passages (off)
     reranker_top: int = 20  # passages the reranker re-scores per question
     max_question_chars: int = 2000
+    max_essay_bytes: int = 2_000_000  # a larger essay file is refused by the build
     state_ttl_seconds: int = 24 * 3600
     telegram_token: str | None = field(default=None, repr=False)
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -50,6 +51,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "state_path": Path,
     "cache_dir": Path,
     "max_question_chars": int,
+    "max_essay_bytes": int,
     "state_ttl_seconds": int,
     "rate_limit_per_minute": int,
     "reranker_top": int,

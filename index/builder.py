@@ -35,7 +35,7 @@ from index.chunking import (
     split_paragraphs,
     translation_units,
 )
-from index.corpus import load_corpus, load_translations
+from index.corpus import MAX_ESSAY_BYTES, load_corpus, load_translations
 from index.embedders import Embedder, part_slices
 from index.errors import EssayBotError
 from index.fusion import centre, language_means
@@ -90,11 +90,12 @@ def build_index(
     rebuild: bool = False,
     progress: bool | None = None,
     vector_index: str = vectors.AUTO,
+    max_essay_bytes: int = MAX_ESSAY_BYTES,
 ) -> BuildReport:
     """Index every essay in corpus_dir into a new generation of index_dir and publish it.
     vector_index: the FAISS index type, chosen by size unless forced (index.vectors.KINDS)."""
-    essays = load_corpus(corpus_dir)
-    translations, skipped = load_translations(corpus_dir, essays)
+    essays = load_corpus(corpus_dir, max_essay_bytes)
+    translations, skipped = load_translations(corpus_dir, essays, max_essay_bytes)
     for problem in skipped:
         logger.info("translation left out: %s", problem)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]

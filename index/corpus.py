@@ -27,6 +27,7 @@ from index.errors import CorpusError
 from index.models import Essay, Translation
 
 LANGS = ("zh", "en")
+MAX_ESSAY_BYTES = 2_000_000  # a larger file is refused: chunking one takes long (#17)
 REQUIRED = ("id", "title", "lang")
 TRANSLATION_REQUIRED = ("translation_of", "lang", "translator")
 _TRANSLATION_NAME = re.compile(r".+\.(?:" + "|".join(LANGS) + r")\.md")
@@ -148,15 +149,15 @@ def _check_values(fields: dict[str, str], source: str) -> None:
         raise CorpusError(f"{source}: lang {fields['lang']!r} must be one of {', '.join(LANGS)}")
 
 
-def load_corpus(directory: Path) -> list[Essay]:
+def load_corpus(directory: Path, max_bytes: int = MAX_ESSAY_BYTES) -> list[Essay]:
     """Read every *.md essay in `directory` (translations aside), sorted by file name; raise
-    on any problem."""
+    on any problem. A file over `max_bytes` is a problem, named with its size."""
     paths = _essay_paths(Path(directory))
     essays: list[Essay] = []
     problems: list[str] = []
     for path in paths:
         try:
-            text, source = _read_text(path)
+            text, source = _read_text(path, max_bytes)
             if not _is_translation(path, text):
                 essays.append(parse_essay(text, source))
         except CorpusError as error:
@@ -185,7 +186,9 @@ def _essay_paths(directory: Path) -> list[Path]:
     return paths
 
 
-def load_translations(directory: Path, essays: list[Essay]) -> tuple[list[Translation], list[str]]:
+def load_translations(
+    directory: Path, essays: list[Essay], max_bytes: int = MAX_ESSAY_BYTES
+) -> tuple[list[Translation], list[str]]:
     """The translations in `directory` that line up with their essays, and one line per file
     left out (never an exception: the essays build without a bad translation)."""
     by_id = {essay.id: essay for essay in essays}
@@ -193,7 +196,7 @@ def load_translations(directory: Path, essays: list[Essay]) -> tuple[list[Transl
     problems: list[str] = []
     for path in _essay_paths(Path(directory)):
         try:
-            text, source = _read_text(path)
+            text, source = _read_text(path, max_bytes)
             if not _is_translation(path, text):
                 continue
             translation = parse_translation(text, source, by_id)
@@ -223,13 +226,19 @@ def _is_translation(path: Path, text: str) -> bool:
     return isinstance(meta, dict) and "translation_of" in meta
 
 
-def _read_text(path: Path) -> tuple[str, str]:
+def _read_text(path: Path, max_bytes: int = MAX_ESSAY_BYTES) -> tuple[str, str]:
     """(text, source) of one file; its source is '<directory name>/<file name>'. A link to a
     file outside the corpus directory is refused: the corpus is what the directory holds."""
     source = str(PurePosixPath(path.parent.resolve().name, path.name))
     if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
         raise CorpusError(f"{source}: a link to a file outside the corpus; copy the file in")
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CorpusError(
+                f"{source}: {size:,} bytes, over the limit of {max_bytes:,} "
+                "(ESSAYBOT_MAX_ESSAY_BYTES); split the essay or raise the limit"
+            )
         data = path.read_bytes()
     except OSError as error:
         raise CorpusError(f"{source}: cannot be read ({error.strerror})") from None

@@ -201,3 +201,12 @@ def test_a_link_to_a_file_outside_the_corpus_is_refused(tmp_path):
     (corpus / "c.md").symlink_to(corpus / "a.md")  # a link inside the corpus is just a file
     with pytest.raises(CorpusError, match="duplicate id 'a'"):
         load_corpus(corpus)
+
+
+def test_an_essay_over_the_size_limit_is_refused_naming_its_size(tmp_path):
+    """Before #17 any size was chunked: a 50 MB essay was still chunking after 10 minutes."""
+    (tmp_path / "big.md").write_text(GOOD.format(id="big") + "x" * 5000, encoding="utf-8")
+    (tmp_path / "small.md").write_text(GOOD.format(id="small"), encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"big\.md: 5,\d+ bytes, over the limit of 4,000"):
+        load_corpus(tmp_path, max_bytes=4000)
+    assert [e.id for e in load_corpus(tmp_path, max_bytes=10_000)] == ["big", "small"]
