@@ -122,12 +122,15 @@ async def chat_session(
 
 
 def check_chat(fake: FakeTelegram, chat: int, count: int, limit: int, started: float) -> int:
-    """Exactly one reply per message, and the rate limit held; how many were refused."""
+    """Every message within the limit answered, the limit held, and a chat over it told so
+    once per window, not once per message; how many messages were refused."""
     sent = fake.sent(chat)
-    assert len(sent) == count, (chat, len(sent))
-    refused = sum(c.params["text"] == text("slow_down") for c in sent)
-    assert count - refused >= min(limit, count), (chat, refused)  # the first `limit` pass
-    assert rate_limit_held(count - refused, limit, started, sent[-1].at), (chat, refused)
+    notices = sum(c.params["text"] == text("slow_down") for c in sent)
+    answered = len(sent) - notices
+    refused = count - answered
+    assert answered >= min(limit, count), (chat, answered)  # the first `limit` pass
+    assert (notices == 0) == (refused == 0) and notices <= max(1, refused // 2), (chat, notices)
+    assert rate_limit_held(answered, limit, started, sent[-1].at), (chat, refused)
     return refused
 
 

@@ -27,7 +27,7 @@ from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.answer import Answer
-from bot.channels.telegram.limits import ChatLimiter
+from bot.channels.telegram.limits import ALLOW, NOTICE, ChatLimiter
 from bot.html_split import split_messages
 from bot.render import html_blocks, html_source
 from bot.service import Service, SourceReply
@@ -234,8 +234,10 @@ class TelegramBot:
 
     async def _answer(self, update: Update, question: str) -> None:
         chat, lang = chat_of(update), lang_of(update)
-        if not await self.limiter.allow(chat):
+        allowed = await self.limiter.allow(chat)
+        if allowed == NOTICE:
             await self._reply(update, [messages.text("slow_down", lang)])
+        if allowed != ALLOW:
             return
         await side_call(update.effective_chat.send_chat_action("typing"))  # type: ignore[union-attr]
         try:
