@@ -184,9 +184,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Still looking through the essays; send any message in a few seconds for the "
         "answer. / 还在查找,请过几秒发送任意消息获取回答。",
     },
-    "late_answer": {
-        "en": "(This answers your previous question; please send your new one again.)",
-        "zh": "(这是对你上一个问题的回答;新的问题请再发一次。)",
+    "earlier_answer": {
+        "en": "(This answers an earlier question of yours.)",
+        "zh": "(这是对你之前一个问题的回答。)",
     },
 }
 

@@ -3,6 +3,7 @@ requests signed (in safe mode also encrypted) as WeChat signs them, the real Ser
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -162,7 +163,7 @@ async def test_source_after_an_answer_shows_the_paragraphs(start_wechat, hash_se
     [
         ("继续", 6003, False),
         ("more", 6003, False),
-        ("And what about Alibaba?", 6003, True),
+        ("And what about Alibaba?", 6003, True),  # a new question: asked, the kept one first
         (EN_QUESTION, 6001, False),  # WeChat retrying the slow message itself
     ],
 )
@@ -173,16 +174,51 @@ async def test_slow_answer_gets_success_and_comes_with_the_next_message(
     service.gate.clear()
     wechat, conversations = await start_wechat(service, budget=0.05)
     assert await wechat.ask(EN_QUESTION, 6001) == wx.SUCCESS
-    assert await wechat.ask("hello?", 6002) == text("still_working")
     service.gate.set()
     await settled(conversations)
     reply = await wechat.ask(next_message, msg_id)
     expected = "\n\n".join(
         [*plain_blocks(hash_service.ask(EN_QUESTION)), text("wechat_source_hint")]
     )
-    assert reply == (text("late_answer") + "\n\n" + expected if notice else expected)
-    assert service.asked == 1  # "hello?" and the next message asked nothing
+    if notice:
+        assert reply.startswith(text("earlier_answer") + "\n\n" + expected)
+        assert service.asked == 2  # the new question is asked too: never dropped
+    else:
+        assert reply == expected and service.asked == 1
     assert await wechat.ask(next_message, msg_id) == reply  # a retry of it: the same reply
+
+
+async def test_a_second_message_while_the_first_is_answered_is_answered_too(
+    start_wechat, hash_service
+):
+    """Before #17 a reader's second message, sent while the first was being answered, got
+    `success` and was never asked."""
+    service = CountingService(hash_service)
+    service.gate.clear()
+    wechat, conversations = await start_wechat(service, budget=0.05)
+    assert await wechat.ask(EN_QUESTION, 6101) == wx.SUCCESS
+    assert await wechat.ask(ZH_QUESTION, 6102) == wx.SUCCESS  # WeChat will retry it
+    service.gate.set()
+    await settled(conversations)
+    first, second = await wechat.ask(EN_QUESTION, 6101), await wechat.ask(ZH_QUESTION, 6102)
+    shown = (first + second).replace("【", "").replace("】", "")
+    for question in (EN_QUESTION, ZH_QUESTION):
+        quote = hash_service.ask(question).quotes[0].text.splitlines()[0]
+        assert quote in shown
+    assert service.asked == 2
+
+
+async def test_many_messages_from_one_reader_at_once_are_all_answered(start_wechat, hash_service):
+    """Concurrent messages per reader: every one is asked once and its answer delivered."""
+    service = CountingService(hash_service)
+    wechat, conversations = await start_wechat(service, budget=2.0)
+    questions = [f"{EN_QUESTION} ({n})" for n in range(6)]
+    replies = await asyncio.gather(*(wechat.ask(q, 6200 + n) for n, q in enumerate(questions)))
+    await settled(conversations)
+    late = [await wechat.ask(q, 6200 + n) for n, q in enumerate(questions)]  # WeChat's retries
+    assert service.asked == len(questions)
+    delivered = "\n".join(r for r in [*replies, *late] if r != wx.SUCCESS)
+    assert delivered.count("[1] ") >= len(questions)
 
 
 # ---------- keywords, events, other message types ----------
@@ -281,14 +317,16 @@ async def test_encrypted_message_without_safe_mode_is_refused(start_wechat, hash
     assert "set ESSAYBOT_WECHAT_AES_KEY" in caplog.text
 
 
-async def test_a_failing_service_is_logged_and_answered_success(start_wechat, hash_service, caplog):
+async def test_a_failing_service_is_logged_and_answered_with_an_apology(
+    start_wechat, hash_service, caplog
+):
     class Broken(CountingService):
         def ask(self, question, chat=None):
             raise RuntimeError(f"boom while answering {question}")
 
     wechat, _ = await start_wechat(Broken(hash_service))
     with caplog.at_level(logging.INFO):
-        assert await wechat.ask("secret-zebra question", 1) == wx.SUCCESS
+        assert await wechat.ask("secret-zebra question", 1) == text("sorry")
     assert "RuntimeError" in caplog.text and "secret-zebra" not in caplog.text
 
 

@@ -60,6 +60,7 @@ SOURCE = {"来源": "zh", "出处": "zh", "source": "en", "/source": "en"}
 HELP = {"帮助": "zh", "help": "en", "/help": "en"}
 PENDING, PAGES, LAST_REPLY = "wechat_pending", "wechat_pages", "wechat_last_reply"
 KNOWN_READERS = 10_000  # per-reader locks kept, for the most recent readers
+REMEMBERED = 10  # replies kept per reader for WeChat's retries
 T = TypeVar("T")
 
 
@@ -67,6 +68,20 @@ def where(exc: BaseException) -> str:
     """file:line where `exc` was raised: enough to find a bug, without its (maybe private) text."""
     frames = traceback.extract_tb(exc.__traceback__)
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+
+
+def _kept(value: Any) -> list[dict[str, Any]]:
+    """The answers kept for a reader (a single one, as kept before #17, reads as a list)."""
+    if isinstance(value, dict):
+        return [value]
+    return list(value or [])
+
+
+def _replies(value: Any) -> dict[str, str]:
+    """MsgId -> the reply it got (a single {msg_id, reply}, as kept before #17, reads too)."""
+    if isinstance(value, dict) and set(value) == {"msg_id", "reply"}:
+        return {str(value["msg_id"]): str(value["reply"])}
+    return dict(value or {})
 
 
 def is_keyword(word: str) -> bool:
@@ -94,7 +109,7 @@ class Conversations:
         self.service = service
         self.state = service.state
         self.budget = budget
-        self.running: dict[str, Running] = {}
+        self.running: dict[tuple[str, str], Running] = {}  # (reader, MsgId) -> its answer
         self._locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
 
     async def _off_loop(self, chat: str, work: Callable[..., T], *args: Any) -> T:
@@ -128,60 +143,65 @@ class Conversations:
         return SUCCESS
 
     async def text_message(self, chat: str, msg_id: str, content: str) -> str:
-        """What a reader gets for a text message. What to do is decided in one step per reader
-        (a retry, a kept answer, another page, or a new question started), so a message and
-        its retry racing each other never start two answers; the waiting happens after."""
+        """What a reader gets for a text message. Every question gets its own answer, however
+        many the reader sends at once. What to do is decided in one step per reader (a retry,
+        another page, a kept answer, or this question started), so a message and its retry
+        racing each other never start two answers; the waiting happens after."""
         word = content.strip().casefold()
         async with self._lock(chat):
             decided = await asyncio.to_thread(self._from_state, chat, msg_id, word)
-            running = self.running.get(chat)
+            running = self.running.get((chat, msg_id))
             if decided is None and running is None and not is_keyword(word):
                 running = self._start(chat, msg_id, content)
         if decided is not None:
             reply = decided
         elif running is not None:
-            reply = await self._join(chat, running, msg_id, word)
+            reply = await self._join(chat, running, msg_id)
         elif word in SOURCE:
             reply = await self._sources(chat)
         else:
             reply = text("wechat_help", HELP.get(word, "en"))
         if reply != SUCCESS:
-            remembered = {"msg_id": msg_id, "reply": reply}
-            await self._off_loop(chat, self.state.put, chat, LAST_REPLY, remembered)
+            await self._off_loop(chat, self._remember, chat, [msg_id], reply)
         return reply
 
     def _from_state(self, chat: str, msg_id: str, word: str) -> str | None:
         """The reply the reader's kept state gives (in a worker thread, under the reader's
-        lock), or None: the same reply to a retry, the answer kept for this reader, or the
-        next page of a long reply."""
-        last = self.state.get(chat, LAST_REPLY)
-        if last and last["msg_id"] == msg_id:
+        lock), or None: the same reply to a retry, the answers kept for a reader who sends a
+        keyword, or the next page of a long reply."""
+        last = _replies(self.state.get(chat, LAST_REPLY)).get(msg_id)
+        if last is not None:
             logger.info("wechat: a retry of an answered message gets the same reply")
-            return str(last["reply"])
-        if chat in self.running:
+            return last
+        if (chat, msg_id) in self.running:
             return None
-        if self.state.get(chat, PENDING):
-            return self._deliver(chat, msg_id, word)
+        kept = _kept(self.state.get(chat, PENDING))
+        if kept and (is_keyword(word) or any(k["msg_id"] == msg_id for k in kept)):
+            return self._deliver(chat, msg_id, word)  # a keyword, or a retry of a kept answer
+        if not is_keyword(word):
+            return None
         if word in MORE:
             return self._next_page(chat, MORE[word])
         return None
 
     def _start(self, chat: str, msg_id: str, question: str) -> Running:
         running = Running(msg_id, asyncio.create_task(self._answer(chat, msg_id, question)))
-        self.running[chat] = running
+        self.running[(chat, msg_id)] = running
         running.task.add_done_callback(lambda _: self._done(chat, running))
         return running
 
     def _done(self, chat: str, running: Running) -> None:
-        if self.running.get(chat) is running:
-            del self.running[chat]
+        if self.running.get((chat, running.msg_id)) is running:
+            del self.running[(chat, running.msg_id)]
 
-    async def _join(self, chat: str, running: Running, msg_id: str, word: str) -> str:
-        """Wait for the reader's running answer within the budget; deliver it if it is ready."""
+    async def _join(self, chat: str, running: Running, msg_id: str) -> str:
+        """Wait for this message's answer within the budget, then deliver what is kept: the
+        answer, after any earlier one that missed its own budget. When nothing is ready the
+        reply is `success`: WeChat retries the message, and the retry waits again."""
         if not await finished(running.task, self.budget):
             logger.info("wechat: answer not ready within %.3gs; kept for later", self.budget)
-            return SUCCESS if running.msg_id == msg_id else text("still_working")
-        return await self._off_loop(chat, self._deliver, chat, msg_id, word)
+        reply = await self._off_loop(chat, self._deliver, chat, msg_id, "")
+        return SUCCESS if reply is None else reply
 
     async def _answer(self, chat: str, msg_id: str, question: str) -> None:
         """Answer in a worker thread and keep the rendered reply (corpus text, not the question)."""
@@ -191,27 +211,45 @@ class Conversations:
             await self._off_loop(chat, self._keep, chat, msg_id, "en", [str(exc)])
         except Exception as exc:
             logger.error("wechat: answering failed: %s at %s", type(exc).__name__, where(exc))
+            await self._off_loop(chat, self._keep, chat, msg_id, "en", [text("sorry")])
         else:
             hint = [text("wechat_source_hint", answer.lang)] if answer.quotes else []
             blocks = plain_blocks(answer) + hint
             await self._off_loop(chat, self._keep, chat, msg_id, answer.lang, blocks)
 
     def _keep(self, chat: str, msg_id: str, lang: str, blocks: list[str]) -> None:
-        self.state.put(chat, PENDING, {"msg_id": msg_id, "lang": lang, "blocks": blocks})
+        kept = _kept(self.state.get(chat, PENDING))
+        kept.append({"msg_id": msg_id, "lang": lang, "blocks": blocks})
+        self.state.put(chat, PENDING, kept)
 
-    def _deliver(self, chat: str, msg_id: str, word: str) -> str:
-        """The kept answer's first page (the rest for "更多"); it is delivered only once."""
-        pending = self.state.get(chat, PENDING)
-        if pending is None:  # answering failed, or a retry of this message took it a moment ago
-            last = self.state.get(chat, LAST_REPLY)
-            return str(last["reply"]) if last and last["msg_id"] == msg_id else SUCCESS
-        self.state.put(chat, PENDING, None)
-        late = pending["msg_id"] != msg_id and not is_keyword(word)
-        notice = [text("late_answer", pending["lang"])] if late else []
-        reply = self._show(chat, pending["lang"], notice + pending["blocks"])
-        # remembered in the same step, so a retry of this message racing it gets the same reply
-        self.state.put(chat, LAST_REPLY, {"msg_id": msg_id, "reply": reply})
+    def _deliver(self, chat: str, msg_id: str, word: str) -> str | None:
+        """Every kept answer, earlier ones first (each marked as answering an earlier
+        question), this message's own last; None when nothing is kept. Each answer is
+        delivered once, and remembered as the reply to the message that asked it, so a
+        retry of that message gets the reply that held it."""
+        kept = _kept(self.state.get(chat, PENDING))
+        if not kept:  # a retry racing this message took it a moment ago, or nothing is ready
+            return _replies(self.state.get(chat, LAST_REPLY)).get(msg_id)
+        self.state.put(chat, PENDING, [])
+        ordered = [k for k in kept if k["msg_id"] != msg_id] + [
+            k for k in kept if k["msg_id"] == msg_id
+        ]
+        blocks: list[str] = []
+        for answer in ordered:
+            if answer["msg_id"] != msg_id and not is_keyword(word):
+                blocks.append(text("earlier_answer", answer["lang"]))
+            blocks += answer["blocks"]
+        reply = self._show(chat, ordered[-1]["lang"], blocks)
+        self._remember(chat, [k["msg_id"] for k in ordered] + [msg_id], reply)
         return reply
+
+    def _remember(self, chat: str, msg_ids: list[str], reply: str) -> None:
+        """The reply to each of these messages, for WeChat's retries (the last few only)."""
+        replies = _replies(self.state.get(chat, LAST_REPLY))
+        for msg_id in msg_ids:
+            replies.pop(msg_id, None)
+            replies[msg_id] = reply
+        self.state.put(chat, LAST_REPLY, dict(list(replies.items())[-REMEMBERED:]))
 
     def _show(self, chat: str, lang: str, blocks: list[str]) -> str:
         pages = paginate(blocks, lambda n, total: text("more_hint", lang, n=n, total=total))
