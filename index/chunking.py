@@ -44,15 +44,19 @@ granularity produced them, and distinct ones get distinct keys.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from itertools import pairwise
 
 from index.lang import SENTENCE_TERMINATORS, detect_lang, is_han
 from index.models import Chunk, Essay, Paragraph, Sentence, Translation
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
+MAX_CHARS = 400  # a passage's length (its first piece may be longer: a long sentence)
+Span = tuple[int, int]
 
 # Words that a '.' follows without ending the sentence (compared lowercased, without the dot).
 ABBREVIATIONS = frozenset(
@@ -170,35 +174,77 @@ def chunk_key(essay_id: str, text: str, occurrence: int) -> int:
     return value or 1
 
 
-def sentence_key(essay_id: str, body: str, sentence: Sentence) -> int:
-    """The key a sentence of `body` gets as a unit (the same as `sentence_chunks` gives it)."""
-    text = body[sentence.start : sentence.end]
-    return chunk_key(essay_id, text, _occurrence(body, text, sentence.start))
+def unit_keys(essay_id: str, body: str, spans: Iterable[tuple[int, int]]) -> dict[Span, int]:
+    """The key of every span of one body: from the essay id, the text, and how many spans
+    with the same text start before it. One pass over the spans, so keying is linear in the
+    body's size (it rescanned the body for every span before, quadratic)."""
+    seen: dict[str, int] = {}
+    keys: dict[Span, int] = {}
+    for start, end in sorted(set(spans)):
+        text = body[start:end]
+        keys[(start, end)] = chunk_key(essay_id, text, seen.get(text, 0))
+        seen[text] = seen.get(text, 0) + 1
+    return keys
 
 
-def _occurrence(body: str, text: str, start: int) -> int:
-    """How many times `text` occurs in `body` starting before offset `start`."""
-    count, found = 0, body.find(text)
-    while 0 <= found < start:
-        count, found = count + 1, body.find(text, found + 1)
-    return count
+def sentences_within(essay: Essay, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(paragraph, start, end, key) of each of the essay's sentences inside start..end, keyed
+    as `sentence_chunks` keys them."""
+    _, sentences, keys = _layout(essay, MAX_CHARS)
+    at = bisect.bisect_left(sentences, start, key=lambda sentence: sentence[1])
+    found = []
+    for number, a, b in sentences[at:]:
+        if a >= end:
+            break
+        if b <= end:
+            found.append((number, a, b, keys[(a, b)]))
+    return found
 
 
-def chunk_essay(essay: Essay, max_chars: int = 400) -> list[Chunk]:
+def chunk_essay(essay: Essay, max_chars: int = MAX_CHARS) -> list[Chunk]:
     """One passage starting at each piece, running over the following pieces that fit;
     less the one-sentence passages that lie inside the passage before them."""
+    passages, _, keys = _layout(essay, max_chars)
+    return [_chunk(essay, first, last, start, end, keys) for first, last, start, end in passages]
+
+
+def sentence_chunks(essay: Essay, max_chars: int = MAX_CHARS) -> list[Chunk]:
+    """One chunk per sentence, with the same fields as `chunk_essay` gives."""
+    _, sentences, keys = _layout(essay, max_chars)
+    return [_chunk(essay, n, n, start, end, keys) for n, start, end in sentences]
+
+
+@lru_cache(maxsize=32)
+def _layout(
+    essay: Essay, max_chars: int
+) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int]], dict[Span, int]]:
+    """(passages as (first, last, start, end), sentences as (paragraph, start, end), the key
+    of every one of their spans) for one essay."""
+    passages = _passages(essay, max_chars)
+    sentences = [
+        (paragraph.number, sentence.start, sentence.end)
+        for paragraph in split_paragraphs(essay.id, essay.body)
+        for sentence in split_sentences(essay.body, paragraph.start, paragraph.end)
+    ]
+    spans = [(a, b) for _, _, a, b in passages] + [(a, b) for _, a, b in sentences]
+    return passages, sentences, unit_keys(essay.id, essay.body, spans)
+
+
+def _passages(essay: Essay, max_chars: int) -> list[tuple[int, int, int, int]]:
+    """(first, last, start, end) of every passage, in order."""
     pieces = _pieces(essay, max_chars)
-    chunks: list[Chunk] = []
+    passages: list[tuple[int, int, int, int]] = []
     for i, (first, start, end) in enumerate(pieces):
         last = first
-        for number, _, piece_end in pieces[i + 1 :]:
+        for j in range(i + 1, len(pieces)):
+            number, _, piece_end = pieces[j]
             if piece_end - start > max_chars:
                 break
             last, end = number, piece_end
-        inside = bool(chunks) and end <= chunks[-1].end
+        inside = bool(passages) and end <= passages[-1][3]
         if not (inside and len(split_sentences(essay.body, start, end)) == 1):
-            chunks.append(_chunk(essay, first, last, start, end))
-    return chunks
+            passages.append((first, last, start, end))
+    return passages
 
 
 def _pieces(essay: Essay, max_chars: int) -> list[tuple[int, int, int]]:
@@ -213,36 +259,28 @@ def _pieces(essay: Essay, max_chars: int) -> list[tuple[int, int, int]]:
     return pieces
 
 
-def sentence_chunks(essay: Essay) -> list[Chunk]:
-    """One chunk per sentence, with the same fields as `chunk_essay` gives."""
-    return [
-        _chunk(essay, paragraph.number, paragraph.number, sentence.start, sentence.end)
-        for paragraph in split_paragraphs(essay.id, essay.body)
-        for sentence in split_sentences(essay.body, paragraph.start, paragraph.end)
-    ]
-
-
-def paragraph_sentences(
-    essay_id: str, body: str, start: int, end: int
-) -> list[tuple[int, Sentence]]:
-    """(paragraph number, sentence) for each sentence of body[start:end], in order."""
-    return [
-        (p.number, s)
-        for p in split_paragraphs(essay_id, body)
-        if p.start < end and start < p.end
-        for s in split_sentences(body, max(p.start, start), min(p.end, end))
-    ]
-
-
 def sentence_owners(chunks: list[Chunk], sentences: list[Chunk]) -> dict[int, list[int]]:
-    """Sentence key -> keys of the chunks of the same essay whose spans hold the sentence."""
+    """Sentence key -> keys of the chunks of the same essay whose spans hold the sentence.
+    Chunks are sorted by start; a sentence looks only at the chunks that start at most the
+    longest chunk's length before it, so this is linear in the essay's size."""
     by_essay: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_essay.setdefault(chunk.essay_id, []).append(chunk)
+    starts: dict[str, list[int]] = {}
+    longest: dict[str, int] = {}
+    for essay_id, held in by_essay.items():
+        held.sort(key=lambda c: (c.start, c.end))
+        starts[essay_id] = [c.start for c in held]
+        longest[essay_id] = max(c.end - c.start for c in held)
     owners: dict[int, list[int]] = {}
     for sentence in sentences:
-        for chunk in by_essay.get(sentence.essay_id, []):
-            if chunk.start <= sentence.start and sentence.end <= chunk.end:
+        held = by_essay.get(sentence.essay_id, [])
+        if not held:
+            continue
+        at = bisect.bisect_right(starts[sentence.essay_id], sentence.start)
+        lowest = sentence.end - longest[sentence.essay_id]
+        for chunk in held[bisect.bisect_left(starts[sentence.essay_id], lowest) : at]:
+            if sentence.end <= chunk.end:
                 owners.setdefault(sentence.key, []).append(chunk.key)
     return owners
 
@@ -258,12 +296,13 @@ def _pack(sentences: list[Sentence], max_chars: int) -> list[tuple[int, int]]:
     return windows
 
 
-def _chunk(essay: Essay, first: int, last: int, start: int, end: int) -> Chunk:
+def _chunk(
+    essay: Essay, first: int, last: int, start: int, end: int, keys: dict[Span, int]
+) -> Chunk:
     """The chunk for essay.body[start:end], drawn from paragraphs first..last."""
     text = essay.body[start:end]
     lang = detect_lang(text, default=essay.lang)
-    key = chunk_key(essay.id, text, _occurrence(essay.body, text, start))
-    return Chunk(essay.id, first, last, start, end, text, lang, key)
+    return Chunk(essay.id, first, last, start, end, text, lang, keys[(start, end)])
 
 
 def translation_units(
@@ -276,38 +315,54 @@ def translation_units(
     of a long paragraph gets the whole translated paragraph: sentences do not line up across
     languages); each translated sentence belongs to every chunk that holds its paragraph.
     The offsets of a unit point into the translation's body."""
-    view = _view(translation)
-    paragraphs = {p.number: p for p in split_paragraphs(view.id, view.body)}
     mine = [c for c in chunks if c.essay_id == translation.essay_id]
+    view, passages_at, sentences_at, keys = _view_layout(translation, mine)
     units: dict[int, Chunk] = {}
     passages: dict[int, list[int]] = {}
-    for chunk in mine:
-        first, last = paragraphs[chunk.paragraph], paragraphs[chunk.last_paragraph]
+    for chunk, (start, end) in zip(mine, passages_at, strict=True):
         unit = _unit(
-            view, translation.essay_id, chunk.paragraph, chunk.last_paragraph, first.start, last.end
+            view, translation.essay_id, chunk.paragraph, chunk.last_paragraph, start, end, keys
         )
         units[unit.key] = unit
         passages.setdefault(unit.key, []).append(chunk.key)
     sentences: dict[int, list[int]] = {}
-    for unit in translated_sentences(translation):
+    for number, start, end in sentences_at:
+        unit = _unit(view, translation.essay_id, number, number, start, end, keys)
         units.setdefault(unit.key, unit)
         holders = sentences.setdefault(unit.key, [])
         holders += [
             c.key
             for c in mine
-            if c.paragraph <= unit.paragraph <= c.last_paragraph and c.key not in holders
+            if c.paragraph <= number <= c.last_paragraph and c.key not in holders
         ]
     return units, passages, sentences
 
 
-def translated_sentences(translation: Translation) -> list[Chunk]:
-    """Every sentence of a translation as a unit, numbered by its paragraph."""
-    view = _view(translation)
+def translated_sentences(translation: Translation, original: Essay) -> list[Chunk]:
+    """Every sentence of a translation as a unit, numbered by its paragraph, keyed as
+    `translation_units` keys it."""
+    view, _, sentences_at, keys = _view_layout(translation, chunk_essay(original))
     return [
-        _unit(view, translation.essay_id, p.number, p.number, s.start, s.end)
-        for p in split_paragraphs(view.id, view.body)
+        _unit(view, translation.essay_id, number, number, start, end, keys)
+        for number, start, end in sentences_at
+    ]
+
+
+def _view_layout(
+    translation: Translation, chunks: list[Chunk]
+) -> tuple[Essay, list[Span], list[tuple[int, int, int]], dict[Span, int]]:
+    """(the view, the span of each chunk's translation, its sentences as (paragraph, start,
+    end), the key of every one of those spans)."""
+    view = _view(translation)
+    paragraphs = {p.number: p for p in split_paragraphs(view.id, view.body)}
+    passages = [(paragraphs[c.paragraph].start, paragraphs[c.last_paragraph].end) for c in chunks]
+    sentences = [
+        (p.number, s.start, s.end)
+        for p in paragraphs.values()
         for s in split_sentences(view.body, p.start, p.end)
     ]
+    spans = passages + [(a, b) for _, a, b in sentences]
+    return view, passages, sentences, unit_keys(view.id, view.body, spans)
 
 
 def _view(translation: Translation) -> Essay:
@@ -321,7 +376,9 @@ def _view(translation: Translation) -> Essay:
     )
 
 
-def _unit(view: Essay, essay_id: str, first: int, last: int, start: int, end: int) -> Chunk:
+def _unit(
+    view: Essay, essay_id: str, first: int, last: int, start: int, end: int, keys: dict[Span, int]
+) -> Chunk:
     """A translated unit: the view's text at start..end, for the original's paragraphs."""
-    made = _chunk(view, first, last, start, end)
+    made = _chunk(view, first, last, start, end, keys)
     return Chunk(essay_id, first, last, start, end, made.text, made.lang, made.key)

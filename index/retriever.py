@@ -28,8 +28,7 @@ import faiss
 from index import layout, vectors
 from index.chunking import (
     CHUNKER_VERSION,
-    paragraph_sentences,
-    sentence_key,
+    sentences_within,
     split_sentences,
     translated_sentences,
 )
@@ -54,11 +53,13 @@ KEYWORD_WEIGHT = 0.5  # fitted on the tune half of the question bank (docs/retri
 DEFINE_WEIGHT = 0.5  # likewise (0.5 and 0.8 tie; 0 to 0.3 change nothing)
 
 
-def _by_paragraph(translations: Iterable[Translation]) -> dict[tuple[str, int], list[int]]:
+def _by_paragraph(
+    translations: Iterable[Translation], essays: dict[str, Essay]
+) -> dict[tuple[str, int], list[int]]:
     """(essay id, paragraph number) -> the keys of its translated sentences."""
     found: dict[tuple[str, int], list[int]] = {}
     for translation in translations:
-        for unit in translated_sentences(translation):
+        for unit in translated_sentences(translation, essays[translation.essay_id]):
             found.setdefault((unit.essay_id, unit.paragraph), []).append(unit.key)
     return found
 
@@ -98,7 +99,7 @@ class Retriever:
         self.vocabulary = self.store.essay_tokens()
         self.translations = {t.essay_id: t for t in self.store.translations()}
         self.views = self.store.views()
-        self.translated_sentences = _by_paragraph(self.translations.values())
+        self.translated_sentences = _by_paragraph(self.translations.values(), self.essays)
         self._mentions: dict[str, list[tuple[int, set[str]]]] | None = None
 
     def close(self) -> None:
@@ -216,14 +217,14 @@ class Retriever:
         """(start, end, score) of each sentence of the chunk, in order: its similarity, plus
         that of the best translated sentence of its paragraph when the essay has a
         translation (the paragraph its translation matched is where the answer is)."""
-        body = self.essays[chunk.essay_id].body
+        essay = self.essays[chunk.essay_id]
         floor = min(units.values(), default=0.0)
         scored = []
-        for number, s in paragraph_sentences(chunk.essay_id, body, chunk.start, chunk.end):
-            own = units.get(sentence_key(chunk.essay_id, body, s), floor)
+        for number, start, end, key in sentences_within(essay, chunk.start, chunk.end):
+            own = units.get(key, floor)
             keys = self.translated_sentences.get((chunk.essay_id, number))
             bonus = max((units.get(k, floor) for k in keys), default=floor) if keys else 0.0
-            scored.append((s.start, s.end, own + bonus))
+            scored.append((start, end, own + bonus))
         return tuple(scored)
 
     def disjoint(self, ranked: list[int], k: int) -> list[Chunk]:

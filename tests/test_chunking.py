@@ -422,3 +422,15 @@ def _made_of_whole_sentences(chunks: list[Chunk], singles: list[Chunk]) -> bool:
     starts, ends = {s.start for s in singles}, {s.end for s in singles}
     inside = all(any(c.start <= s.start and s.end <= c.end for c in chunks) for s in singles)
     return inside and all(c.start in starts and c.end in ends for c in chunks)
+
+
+def test_repeated_texts_get_distinct_keys_and_a_one_sentence_passage_shares_its_sentence_key():
+    """Keys come from one pass over the spans (#17: the body was rescanned for every chunk)."""
+    body = "Let’s see.\n\nA point. Let’s see.\n\nLet’s see."
+    essay = Essay("e", "T", "en", body, "e.md")
+    units = chunk_essay(essay) + sentence_chunks(essay)
+    by_span: dict[tuple[int, int], set[int]] = {}
+    for unit in units:
+        by_span.setdefault((unit.start, unit.end), set()).add(unit.key)
+    assert all(len(keys) == 1 for keys in by_span.values())  # one key per span
+    assert len({next(iter(k)) for k in by_span.values()}) == len(by_span)  # distinct spans
