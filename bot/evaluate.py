@@ -14,7 +14,15 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.answer import ANSWERED, NOT_FOUND, RELATED, Answer, Quote, is_verbatim
+from bot.answer import (
+    ANSWERED,
+    NOT_FOUND,
+    RELATED,
+    Answer,
+    Quote,
+    is_verbatim,
+    translation_is_verbatim,
+)
 from index.models import Essay, Translation
 
 KS = (1, 3)
@@ -108,7 +116,7 @@ def evaluate(
         "translation_carried": _share(_carried(inside, essays, translations)),
         "fidelity": _share(
             [
-                is_verbatim(q, essays) and _translation_ok(q, translations)
+                is_verbatim(q, essays) and translation_is_verbatim(q, translations)
                 for a in answers
                 for q in a.quotes
             ]
@@ -150,14 +158,6 @@ def _carried(
             if t is not None and t.lang == answer.lang and essays[q.essay_id].lang != answer.lang:
                 flags.append(q.translation is not None)
     return flags
-
-
-def _translation_ok(quote: Quote, translations: Mapping[str, Translation]) -> bool:
-    shown = quote.translation
-    if shown is None:
-        return True
-    t = translations.get(quote.essay_id)
-    return t is not None and t.body[shown.start : shown.end] == shown.text
 
 
 def format_report(report: dict[str, Any]) -> str:

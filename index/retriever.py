@@ -64,6 +64,23 @@ def _by_paragraph(
     return found
 
 
+def _unversioned(spec: str) -> str:
+    return "+".join(part.partition("@")[0] for part in spec.split("+"))
+
+
+def _mismatch(index_dir: Path, built: str, asked: str) -> str:
+    """What to do when an index was built with another embedder (or another version of it)."""
+    if _unversioned(built) == _unversioned(asked):
+        return (
+            f"The index in {index_dir} was built with '{built}', another version of the "
+            f"installed '{asked}'. Rebuild it: essaybot index build --rebuild --index {index_dir}"
+        )
+    return (
+        f"The index in {index_dir} was built with embedder '{built}', not '{asked}'. Use "
+        f"--embedder {built}, or rebuild: essaybot index build --rebuild --embedder {asked}"
+    )
+
+
 def _scaled(hits: list[tuple[int, float]]) -> dict[int, float]:
     """Scores divided by the best one (none when the best is not positive)."""
     top = max((score for _, score in hits), default=0.0)
@@ -78,10 +95,7 @@ class Retriever:
         self.manifest = layout.read_manifest(generation)
         if self.manifest.embedder != embedder.id:
             raise EmbedderMismatchError(
-                f"The index in {generation.parent} was built with embedder "
-                f"'{self.manifest.embedder}', "
-                f"not '{embedder.id}'. Use --embedder {self.manifest.embedder}, or rebuild: "
-                f"essaybot index build --rebuild --embedder {embedder.id}"
+                _mismatch(generation.parent, self.manifest.embedder, embedder.id)
             )
         if self.manifest.chunker != CHUNKER_VERSION:
             raise IndexOutdatedError(

@@ -300,25 +300,25 @@ class Store:
         self, tokens: Sequence[str], lang: str, k: int
     ) -> list[tuple[int, float]]:
         """(translated passage key, bm25 score) over the views in one language."""
-        if not tokens:
-            return []
-        sql = (
-            "select views.key, -bm25(views_fts) as score from views_fts "
-            "join views on views.rowid = views_fts.rowid "
-            "where views_fts match ? and views.lang = ? order by score desc limit ?"
-        )
-        return [(key, float(s)) for key, s in self._rows(sql, (fts_query(list(tokens)), lang, k))]
+        return self._bm25("views", tokens, lang, k)
 
     def keyword_search_in(
         self, tokens: Sequence[str], lang: str, k: int
     ) -> list[tuple[int, float]]:
         """(key, bm25 score) over the chunks of one language, for ready-made tokens."""
+        return self._bm25("chunks", tokens, lang, k)
+
+    def _bm25(
+        self, table: str, tokens: Sequence[str], lang: str, k: int
+    ) -> list[tuple[int, float]]:
+        """(key, bm25 score) best first over `table`'s rows in one language (chunks or views:
+        names from this module, never from input)."""
         if not tokens:
             return []
         sql = (
-            "select chunks.key, -bm25(chunks_fts) as score from chunks_fts "
-            "join chunks on chunks.rowid = chunks_fts.rowid "
-            "where chunks_fts match ? and chunks.lang = ? order by score desc limit ?"
+            f"select {table}.key, -bm25({table}_fts) as score from {table}_fts "
+            f"join {table} on {table}.rowid = {table}_fts.rowid "
+            f"where {table}_fts match ? and {table}.lang = ? order by score desc limit ?"
         )
         return [(key, float(s)) for key, s in self._rows(sql, (fts_query(list(tokens)), lang, k))]
 
