@@ -19,7 +19,7 @@ from index.builder import build_index
 from index.embedders import DEFAULT_EMBEDDER, create_embedder
 from index.retriever import LiveRetriever
 from tests.fake_telegram import FakeTelegram
-from tests.paths import CORPUS
+from tests.paths import CORPUS, ROOT
 from tests.telegram_harness import Harness, build_tg_index, start_harness, tg_service
 from tests.wechat_harness import TOKEN as WX_TOKEN
 from tests.wechat_harness import CountingService, WeChat
@@ -52,10 +52,12 @@ def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled corpus indexed with the real default embedder (built once a test run: the
-    only real-embedder index of the suite)."""
-    index_dir = tmp_path_factory.mktemp("default-index")
+def default_index() -> Path:
+    """The bundled corpus indexed with the real default embedder: the only real-embedder index
+    of the suite, built by the real (incremental) builder into data/test-index, which is
+    git-ignored, so a later run embeds only what changed since (on a fresh clone, everything).
+    Tests only read it."""
+    index_dir = ROOT / "data" / "test-index" / "default"
     build_index(CORPUS, index_dir, create_embedder(DEFAULT_EMBEDDER), progress=False)
     return index_dir
 

@@ -136,10 +136,10 @@ async def test_an_inline_mode_button_is_acknowledged_without_an_error(tg, caplog
 
 async def test_a_429_on_one_chat_does_not_hold_up_another_chat(tg):
     """Before #17 python-telegram-bot's limiter paused every chat's requests for one chat's
-    retry_after. Chat A's reply gets a 429 asking it to wait 3 s; chat B asks meanwhile and is
+    retry_after. Chat A's reply gets a 429 asking it to wait 2 s; chat B asks meanwhile and is
     answered before A's reply goes out."""
     other = USER + 1
-    tg.fake.fail_next("sendMessage", 429, retry_after=3)
+    tg.fake.fail_next("sendMessage", 429, retry_after=2)
     waiting = asyncio.create_task(tg.say(USER, QUESTION))
     while 429 not in statuses(tg.fake, "sendMessage"):
         await asyncio.sleep(0.01)
