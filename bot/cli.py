@@ -359,5 +359,31 @@ def wechat(
     )
 
 
+@cli.command()
+@click.option("--host", help="Address to listen on [env ESSAYBOT_WEB_HOST; default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [env ESSAYBOT_WEB_PORT; default 8080].")
+@index_option
+@embedder_option
+@reranker_option
+@click.pass_context
+def web(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    index_dir: Path | None,
+    embedder: str | None,
+    reranker: str | None,
+) -> None:
+    """Serve the web chat page and its JSON API: GET /, POST /api/ask, GET /api/essays,
+    GET /api/source, GET /healthz."""
+    from bot.channels.web.server import serve
+
+    s = settings_from(
+        ctx, index_dir=index_dir, embedder=embedder, reranker=reranker, web_host=host,
+        web_port=port,
+    )  # fmt: skip
+    serve(open_service(s), host=s.web_host, port=s.web_port, per_minute=s.rate_limit_per_minute)
+
+
 def main() -> None:
     cli(prog_name="essaybot")

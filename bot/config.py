@@ -38,7 +38,9 @@ class Settings:
     wechat_appid: str | None = None
     wechat_aes_key: str | None = field(default=None, repr=False)
     wechat_budget_seconds: float = 4.0  # WeChat gives up after 5 s
-    wechat_compatible: bool = False  # compatible mode: safe mode that also accepts plaintext
+    wechat_compatible: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080  # compatible mode: safe mode that also accepts plaintext
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None values (flags not given) are ignored."""
@@ -55,6 +57,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "state_ttl_seconds": int,
     "rate_limit_per_minute": int,
     "reranker_top": int,
+    "web_port": int,
     "wechat_budget_seconds": float,
     "wechat_compatible": lambda raw: raw.strip().lower() in ("1", "true", "yes", "on"),
 }

@@ -188,7 +188,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "(This answers an earlier question of yours.)",
         "zh": "(这是对你之前一个问题的回答。)",
     },
+    # the web page's interface
+    "ask_label": {"en": "Ask about the essays", "zh": "关于这些文章提问"},
+    "send": {"en": "Ask", "zh": "提问"},
+    "sources": {"en": "Sources", "zh": "来源"},
+    "switch_language": {"en": "中文", "zh": "English"},
+    "paragraph": {"en": "paragraph {paragraph}", "zh": "第 {paragraph} 段"},
+    "paragraphs": {"en": "paragraphs {first}–{last}", "zh": "第 {first}–{last} 段"},
 }
+
+WEB_TEXTS = (
+    "not_found", "related", "translation_label", "essays_header", "ask_label", "send",
+    "sources", "switch_language", "paragraph", "paragraphs",
+)  # fmt: skip
+
+
+def raw(name: str, lang: str = "en") -> str:
+    """The named string in `lang`, placeholders left in (for a page that fills them)."""
+    variants = TEXTS[name]
+    return variants.get(lang, variants["en"])
 
 
 def text(name: str, lang: str = "en", **values: object) -> str:

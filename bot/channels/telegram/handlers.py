@@ -27,8 +27,8 @@ from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.answer import Answer
-from bot.channels.telegram.limits import ALLOW, NOTICE, ChatLimiter
 from bot.html_split import split_messages
+from bot.limits import ALLOW, NOTICE, ChatLimiter
 from bot.render import html_blocks, html_source
 from bot.service import Service, SourceReply
 from index.builder import BuildReport
