@@ -2,6 +2,7 @@
 # The install and index steps are `make index`: the very command CI runs (.ci/run), so a
 # green CI means this image builds the same way. Build: docker build -t essaybot .
 # Run:   docker run -e ESSAYBOT_TELEGRAM_TOKEN=... -v essaybot-state:/app/state essaybot
+#        docker run -p 8080:8080 essaybot web --host 0.0.0.0          (any channel: web, wechat, ...)
 FROM python:3.11-slim
 
 RUN apt-get update \
@@ -24,8 +25,9 @@ ENV PATH=/app/.venv/bin:$PATH \
     ESSAYBOT_INDEX_DIR=/app/data/index \
     ESSAYBOT_STATE_PATH=/app/state/state.db
 
-# Only used with: essaybot telegram --webhook https://... --port 8443
-EXPOSE 8443
+# 8443: essaybot telegram --webhook https://... --port 8443; 8080: essaybot web / wechat
+EXPOSE 8443 8080
 HEALTHCHECK --interval=60s --timeout=20s --start-period=30s --retries=3 \
     CMD ["essaybot", "health"]
-CMD ["essaybot", "telegram"]
+ENTRYPOINT ["essaybot"]
+CMD ["telegram"]

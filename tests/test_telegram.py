@@ -534,4 +534,6 @@ def test_the_image_builds_with_the_commands_ci_runs():
     user = re.findall(r"^USER (\S+)", dockerfile, re.M)
     assert user and user[-1] not in ("root", "0")
     assert re.search(r'^\s+CMD \["essaybot", "health"\]', dockerfile, re.M)
-    assert re.search(r'^CMD \["essaybot", "telegram"\]', dockerfile, re.M)
+    # any channel: `docker run IMAGE web ...`; the Telegram bot by default
+    assert re.search(r'^ENTRYPOINT \["essaybot"\]', dockerfile, re.M)
+    assert re.search(r'^CMD \["telegram"\]', dockerfile, re.M)

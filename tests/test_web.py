@@ -3,8 +3,10 @@ the browser tests come with the rest of the issue)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from functools import partial
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -101,3 +103,19 @@ async def test_no_question_text_is_logged(client, caplog):
     caplog.set_level(logging.DEBUG)
     await client.post("/api/ask", json={"question": "platypus-secret-77 <script>"})
     assert "platypus-secret-77" not in caplog.text
+
+
+async def test_a_rebuild_in_the_middle_loses_no_request(tmp_path):
+    index_dir = tmp_path / "idx"
+    build_index(CORPUS, index_dir, create_embedder("hash"), progress=False)
+    service = make_service(index_dir, tmp_path / "state.db", "hash")
+    rebuild = partial(
+        build_index, CORPUS, index_dir, create_embedder("hash"), rebuild=True, progress=False
+    )
+    async with TestClient(TestServer(create_app(service, per_minute=1000))) as client:
+        asks = [client.post("/api/ask", json={"question": f"{QUESTION} {n}"}) for n in range(30)]
+        built, *responses = await asyncio.gather(asyncio.to_thread(rebuild), *asks)
+        assert built.essays == 10
+        assert [r.status for r in responses] == [200] * 30
+        for response in responses:
+            assert (await response.json())["status"] in ("answered", "related", "not_found")
