@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from index.chunking import split_paragraphs
 from index.models import Chunk, Essay, Hit, Translation
@@ -270,16 +270,16 @@ def _paragraphs(essay: Essay, start: int, end: int) -> tuple[int, int]:
 
 
 def translation_for(
-    quote: Quote, translation: Translation | None, lang: str
+    translation: Translation | None, lang: str, first: int, last: int
 ) -> TranslationText | None:
-    """The translation of the quote's paragraphs, when the asker reads `lang` and one exists."""
+    """The translation of paragraphs first..last, when the asker reads `lang` and one exists."""
     if translation is None or translation.lang != lang:
         return None
     paragraphs = split_paragraphs(translation.essay_id, translation.body)
-    if len(paragraphs) < quote.last_paragraph:
+    if len(paragraphs) < last:
         return None
-    start = paragraphs[quote.paragraph - 1].start
-    end = paragraphs[quote.last_paragraph - 1].end
+    start = paragraphs[first - 1].start
+    end = paragraphs[last - 1].end
     return TranslationText(
         translation.body[start:end], translation.lang, start, end, translation.translator
     )
@@ -326,8 +326,10 @@ def _quote(
         return None
     quote = quote_of(hit.chunk, essay, hit.score, quote_span(hit, policy))
     if lang != essay.lang:
-        shown = translation_for(quote, translations.get(essay.id), lang)
-        quote = Quote(**{**quote.__dict__, "translation": shown})
+        shown = translation_for(
+            translations.get(essay.id), lang, quote.paragraph, quote.last_paragraph
+        )
+        quote = replace(quote, translation=shown)
     if not is_verbatim(quote, essays) or not translation_is_verbatim(quote, translations):
         return None
     return quote

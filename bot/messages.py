@@ -180,10 +180,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I can only read text messages; please type your question. / "
         "我只能读懂文字消息,请用文字提问。",
     },
-    "still_working": {
-        "en": "Still looking through the essays; send any message in a few seconds for the "
-        "answer. / 还在查找,请过几秒发送任意消息获取回答。",
-    },
     "earlier_answer": {
         "en": "(This answers an earlier question of yours.)",
         "zh": "(这是对你之前一个问题的回答。)",

@@ -113,10 +113,12 @@ class Service:
         if where is None:
             return None
         quote = composer.quote_of(chunk, essay, 1.0, _absolute(chunk.start, chunk.end, span))
-        passage = composer.quote_of(chunk, essay, 1.0, (chunk.start, chunk.end, ()))
         shown = None
         if lang != essay.lang:
-            shown = composer.translation_for(passage, current.translations.get(essay.id), lang)
+            translation = current.translations.get(essay.id)
+            shown = composer.translation_for(
+                translation, lang, chunk.paragraph, chunk.last_paragraph
+            )
         return Source(n, quote, essay.body[where[0] : where[1]], where[0], shown)
 
     def forget(self, chat: str) -> int:
