@@ -103,11 +103,11 @@ class Policy:
     holds. The defaults were fitted on the `tune` half of tests/data/questions.jsonl only by
     scripts/fit_policy.py (docs/retrieval.md)."""
 
-    answer_score: float = 0.972
+    answer_score: float = 1.144
     answer_words: float = 0.5
-    related_score: float = 0.787
+    related_score: float = 0.94
     related_words: float = 0.01  # any one word of the question
-    follow_margin: float = 0.3  # a further quote from the first quote's essay
+    follow_margin: float = 0.2  # a further quote from the first quote's essay
     other_margin: float = 0.0  # a further quote from another essay: stricter
     highlight_margin: float = 0.05  # sentences this close to the best one are marked
     max_quotes: int = 3

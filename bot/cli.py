@@ -121,8 +121,10 @@ def index_build(
     fails the build with a message naming the file; the previous index stays in use, so
     nothing already indexed is lost. A translation (NAME.en.md / NAME.zh.md, front matter
     translation_of, lang, translator) that does not line up with its essay is left out with
-    one line on stderr naming the file; the essays build without it. The new index is
-    swapped in atomically when complete.
+    one line on stderr naming the file; the essays build without it. So is a reader question
+    (cues/ESSAY-ID.jsonl, one {"paragraph": N, "question": "..."} per line) that names no
+    paragraph of its essay, naming file:line. The new index is swapped in atomically when
+    complete.
     """
     from index.builder import build_index
     from index.embedders import DEFAULT_EMBEDDER, create_embedder
@@ -138,11 +140,13 @@ def index_build(
     )
     for problem in report.skipped:
         click.echo(f"Translation left out: {problem}", err=True)
+    for problem in report.cues_skipped:
+        click.echo(f"Reader question left out: {problem}", err=True)
     click.echo(
-        f"Indexed {report.essays} essays and {report.translations} translations, "
-        f"{report.chunks} chunks ({report.units} vectors with their sentences and "
-        f"translations): {report.embedded} embedded, {report.reused} reused, "
-        f"{report.removed} removed. ({s.index_dir})"
+        f"Indexed {report.essays} essays, {report.translations} translations and "
+        f"{report.cues} reader questions, {report.chunks} chunks ({report.units} vectors with "
+        f"their sentences, translations and reader questions): {report.embedded} embedded, "
+        f"{report.reused} reused, {report.removed} removed. ({s.index_dir})"
     )
 
 

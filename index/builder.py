@@ -11,6 +11,11 @@ A translation (index.corpus) adds units of its own: the translated text of every
 (a *view* of it, pointing to the original chunk) and its sentences (owned by the chunks that
 hold their paragraph). They are embedded and keyword-indexed like the originals, so a
 question meets every passage in its own language; what is quoted stays the original.
+
+Reader questions (index.cues) are embedded as questions and owned, like sentences, by the
+chunks that hold their paragraph; they are never keyword-indexed or shown, and the language
+means are taken over the essays' and translations' units only, as questions are centred on
+them.
 """
 
 from __future__ import annotations
@@ -36,11 +41,12 @@ from index.chunking import (
     translation_units,
 )
 from index.corpus import MAX_ESSAY_BYTES, load_corpus, load_translations
+from index.cues import cue_owners, load_cues
 from index.embedders import Embedder, part_slices
 from index.errors import EssayBotError
 from index.fusion import centre, language_means
 from index.lexicon import build_lexicon, dictionary_pairs
-from index.models import Chunk, Essay, Translation
+from index.models import Chunk, Cue, Essay, Translation
 from index.store import Store
 from index.tokenize import keyword_tokens
 
@@ -59,19 +65,23 @@ class BuildReport:
     removed: int
     translations: int = 0
     skipped: tuple[str, ...] = ()  # one line per translation left out, naming the file
+    cues: int = 0
+    cues_skipped: tuple[str, ...] = ()  # one line per reader question or cue file left out
 
 
 @dataclass(frozen=True)
 class Units:
     """Everything embedded, and how the units that are not chunks score for chunks."""
 
-    all: list[Chunk]  # chunks first, then sentences and translated units
-    owners: dict[int, list[int]]  # sentence key (either language) -> chunk keys
+    all: list[Chunk | Cue]  # chunks first, then sentences, translated units and cues
+    owners: dict[int, list[int]]  # sentence key (either language) or cue key -> chunk keys
     views: dict[int, list[int]]  # translated passage key -> chunk keys
     translated: list[Chunk]  # the translated passages, for keyword rows
 
 
-def corpus_hash(essays: Sequence[Essay], translations: Sequence[Translation] = ()) -> str:
+def corpus_hash(
+    essays: Sequence[Essay], translations: Sequence[Translation] = (), cues: Sequence[Cue] = ()
+) -> str:
     digest = hashlib.sha256()
     for essay in sorted(essays, key=lambda e: e.id):
         for part in (essay.id, essay.title, essay.lang, essay.body):
@@ -79,6 +89,8 @@ def corpus_hash(essays: Sequence[Essay], translations: Sequence[Translation] = (
     for t in sorted(translations, key=lambda t: (t.essay_id, t.lang)):
         for part in (t.essay_id, t.lang, t.title, t.translator, t.body):
             digest.update(part.encode("utf-8") + b"\0")
+    for key in sorted(cue.key for cue in cues):
+        digest.update(str(key).encode("ascii") + b"\0")
     return digest.hexdigest()
 
 
@@ -96,10 +108,11 @@ def build_index(
     vector_index: the FAISS index type, chosen by size unless forced (index.vectors.KINDS)."""
     essays = load_corpus(corpus_dir, max_essay_bytes)
     translations, skipped = load_translations(corpus_dir, essays, max_essay_bytes)
-    for problem in skipped:
-        logger.info("translation left out: %s", problem)
+    cues, cues_skipped = load_cues(corpus_dir, essays, max_essay_bytes)
+    for problem in [*skipped, *cues_skipped]:
+        logger.info("left out: %s", problem)
     chunks = [chunk for essay in essays for chunk in chunk_essay(essay)]
-    units = embedding_units(essays, chunks, translations)
+    units = embedding_units(essays, chunks, translations, cues)
     kind = vectors.choose_kind(len(units.all), vector_index)
     with layout.build_lock(index_dir):
         keys = [u.key for u in units.all]
@@ -108,7 +121,7 @@ def build_index(
         generation = layout.new_generation(index_dir)
         _write(generation, essays, chunks, units, translations)
         _write_vectors(generation, units.all, matrix, part_slices(embedder), kind)
-        manifest = _manifest(embedder, essays, translations, chunks, kind)
+        manifest = _manifest(embedder, essays, translations, cues, chunks, kind)
         layout.write_manifest(generation, manifest)
         layout.publish(index_dir, generation)
     removed = len(old_keys - {c.key for c in chunks})
@@ -123,14 +136,20 @@ def build_index(
         removed,
         len(translations),
         tuple(skipped),
+        sum(1 for u in units.all if isinstance(u, Cue)),
+        tuple(cues_skipped),
     )
 
 
 def embedding_units(
-    essays: list[Essay], chunks: list[Chunk], translations: Sequence[Translation] = ()
+    essays: list[Essay],
+    chunks: list[Chunk],
+    translations: Sequence[Translation] = (),
+    cues: Sequence[Cue] = (),
 ) -> Units:
-    """Every unit to embed: the chunks, the sentences that are not whole chunks, and the
-    translations' passages and sentences; with the maps that tie them to chunks."""
+    """Every unit to embed: the chunks, the sentences that are not whole chunks, the
+    translations' passages and sentences, and the cues whose paragraph a chunk holds; with
+    the maps that tie them to chunks."""
     sentences = [s for essay in essays for s in sentence_chunks(essay)]
     owners = sentence_owners(chunks, sentences)
     chunk_keys = {c.key for c in chunks}
@@ -143,8 +162,13 @@ def embedding_units(
         views.update(passages)
         owners.update(owned)
     passages_text = [translated[key] for key in views]
+    owned = cue_owners(cues, chunks)
+    owners.update(owned)
     return Units(
-        chunks + list(extra.values()) + list(translated.values()), owners, views, passages_text
+        [*chunks, *extra.values(), *translated.values(), *(c for c in cues if c.key in owned)],
+        owners,
+        views,
+        passages_text,
     )
 
 
@@ -167,9 +191,13 @@ def _previous(
 
 
 def _embed(
-    chunks: list[Chunk], cached: dict[int, np.ndarray], embedder: Embedder, progress: bool | None
+    chunks: list[Chunk | Cue],
+    cached: dict[int, np.ndarray],
+    embedder: Embedder,
+    progress: bool | None,
 ) -> tuple[np.ndarray, int]:
-    """One row per chunk: the cached vector where there is one, a fresh embedding otherwise."""
+    """One row per unit: the cached vector where there is one, a fresh embedding otherwise
+    (a cue is embedded as a question, everything else as a passage)."""
     matrix = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     missing = []
     for i, chunk in enumerate(chunks):
@@ -184,10 +212,13 @@ def _embed(
         file=sys.stderr,
         disable=(not progress) if progress is not None else None,
     )
-    for start in range(0, len(missing), BATCH):
-        batch = missing[start : start + BATCH]
-        matrix[batch] = embedder.embed_passages([chunks[i].text for i in batch])
-        bar.update(len(batch))
+    for asked in (False, True):
+        todo = [i for i in missing if isinstance(chunks[i], Cue) == asked]
+        embed = embedder.embed_queries if asked else embedder.embed_passages
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            matrix[batch] = embed([chunks[i].text for i in batch])
+            bar.update(len(batch))
     bar.close()
     return matrix, len(missing)
 
@@ -214,12 +245,18 @@ def _write(
 
 
 def _write_vectors(
-    generation: Path, units: list[Chunk], matrix: np.ndarray, slices: Sequence[slice], kind: str
+    generation: Path,
+    units: list[Chunk | Cue],
+    matrix: np.ndarray,
+    slices: Sequence[slice],
+    kind: str,
 ) -> None:
-    """Raw vectors and language means into SQLite; the centred vectors into FAISS."""
+    """Raw vectors and language means (of the essays' and translations' units) into SQLite;
+    the centred vectors into FAISS."""
     keys = np.array([u.key for u in units], dtype=np.int64)
     langs = [u.lang for u in units]
-    means = language_means(matrix, langs)
+    texts = np.array([not isinstance(u, Cue) for u in units], dtype=bool)
+    means = language_means(matrix[texts], [u.lang for u in units if not isinstance(u, Cue)])
     store = Store(generation / layout.DB_FILE, create=True)
     try:
         store.write_vectors(keys.tolist(), matrix)
@@ -235,6 +272,7 @@ def _manifest(
     embedder: Embedder,
     essays: list[Essay],
     translations: Sequence[Translation],
+    cues: Sequence[Cue],
     chunks: list[Chunk],
     kind: str,
 ) -> layout.Manifest:
@@ -242,7 +280,7 @@ def _manifest(
         embedder=embedder.id,
         dim=embedder.dim,
         chunker=CHUNKER_VERSION,
-        corpus_hash=corpus_hash(essays, translations),
+        corpus_hash=corpus_hash(essays, translations, cues),
         essays=len(essays),
         chunks=len(chunks),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -37,7 +37,7 @@ _FENCE = "---"
 
 def parse_essay(text: str, source: str) -> Essay:
     """Parse one essay file's text; `source` names the file in error messages."""
-    _refuse_nul(text, source)
+    refuse_nul(text, source)
     header, body = _split_front_matter(text, source)
     meta = _parse_meta(header, source)
     if not body.strip():
@@ -45,7 +45,7 @@ def parse_essay(text: str, source: str) -> Essay:
     return Essay(id=meta["id"], title=meta["title"], lang=meta["lang"], body=body, source=source)
 
 
-def _refuse_nul(text: str, source: str) -> None:
+def refuse_nul(text: str, source: str) -> None:
     """A NUL character is no text a reader should be quoted: refuse the file, naming the line."""
     at = text.find("\x00")
     if at >= 0:
@@ -86,7 +86,7 @@ def _yaml_meta(header: str, source: str) -> dict[Any, Any]:
 
 def parse_translation(text: str, source: str, essays: dict[str, Essay]) -> Translation:
     """Parse one translation file and check it lines up with the essay it names."""
-    _refuse_nul(text, source)
+    refuse_nul(text, source)
     header, body = _split_front_matter(text, source)
     meta = _yaml_meta(header, source)
     fields = {key: _field(meta, key, source) for key in TRANSLATION_REQUIRED}
@@ -157,7 +157,7 @@ def load_corpus(directory: Path, max_bytes: int = MAX_ESSAY_BYTES) -> list[Essay
     problems: list[str] = []
     for path in paths:
         try:
-            text, source = _read_text(path, max_bytes)
+            text, source = read_text(path, max_bytes)
             if not _is_translation(path, text):
                 essays.append(parse_essay(text, source))
         except CorpusError as error:
@@ -196,7 +196,7 @@ def load_translations(
     problems: list[str] = []
     for path in _essay_paths(Path(directory)):
         try:
-            text, source = _read_text(path, max_bytes)
+            text, source = read_text(path, max_bytes)
             if not _is_translation(path, text):
                 continue
             translation = parse_translation(text, source, by_id)
@@ -226,7 +226,7 @@ def _is_translation(path: Path, text: str) -> bool:
     return isinstance(meta, dict) and "translation_of" in meta
 
 
-def _read_text(path: Path, max_bytes: int = MAX_ESSAY_BYTES) -> tuple[str, str]:
+def read_text(path: Path, max_bytes: int = MAX_ESSAY_BYTES) -> tuple[str, str]:
     """(text, source) of one file; its source is '<directory name>/<file name>'. A link to a
     file outside the corpus directory is refused: the corpus is what the directory holds."""
     source = str(PurePosixPath(path.parent.resolve().name, path.name))

@@ -33,6 +33,20 @@ class Translation:
 
 
 @dataclass(frozen=True)
+class Cue:
+    """A question a reader might ask that one paragraph of an essay answers (index.cues).
+
+    Written to help find the paragraph, never shown: it is embedded like a question and
+    scores the passages that hold its paragraph, and what a reader sees stays the essay's."""
+
+    essay_id: str
+    paragraph: int
+    lang: str  # detected from the text, as a question's is
+    text: str
+    key: int  # stable, content-derived, in the same key space as chunks (index.cues.cue_key)
+
+
+@dataclass(frozen=True)
 class Paragraph:
     """A run of non-blank lines in an essay body; numbered from 1."""
 

@@ -3,7 +3,9 @@
 search() ranks chunks (overlapping passages, index.chunking) by dense similarity, with the
 question centred on its language's mean (index.fusion) so a question meets passages in either
 language on equal terms. A chunk scores the better of its own similarity and its
-translation's, plus its best sentence's in either language. Keyword evidence is added, times
+translation's, plus its best sentence's in either language or its best reader question's
+(index.cues: a question the corpus says one of its paragraphs answers). Keyword evidence is
+added, times
 KEYWORD_WEIGHT: BM25 over the question's own words in whichever text of a passage reads in
 the question's language (the original or its translation), divided by the best; for essays
 with no translation into that language, BM25 over the question's words translated through
@@ -48,7 +50,7 @@ from index.tokenize import keyword_tokens
 
 logger = logging.getLogger(__name__)
 CANDIDATES = 50
-UNITS = 1000  # sentences and chunks scored per question; the whole index when it is smaller
+UNITS = 2000  # units scored per question; the whole index when it is smaller
 KEYWORD_WEIGHT = 0.5  # fitted on the tune half of the question bank (docs/retrieval.md)
 DEFINE_WEIGHT = 0.5  # likewise (0.5 and 0.8 tie; 0 to 0.3 change nothing)
 
