@@ -46,27 +46,62 @@ def centre(
     return out.astype(np.float32)
 
 
-def chunk_scores(
-    units: Mapping[int, float],
-    owners: Mapping[int, Sequence[int]],
-    views: Mapping[int, Sequence[int]] | None = None,
-) -> dict[int, tuple[float, float]]:
+class ChunkScorer:
     """chunk key -> (its own similarity, its best sentence's similarity), from unit scores.
 
-    `owners` maps each sentence key, of either language, to the keys of the chunks holding
-    it (a one-sentence chunk is among its own owners); `views` maps a translated passage to
-    the chunks it translates, and a chunk's own similarity is the better of its text's and
-    its translation's. A unit not among `units` counts as the lowest score seen, an upper
-    bound."""
-    views = views or {}
-    floor = min(units.values(), default=0.0)
-    best: dict[int, float] = {}
-    own: dict[int, float] = {}
-    for key, score in units.items():
-        for chunk in owners.get(key, ()):
-            best[chunk] = max(best.get(chunk, floor), score)
-        for chunk in views.get(key, ()):
-            own[chunk] = max(own.get(chunk, floor), score)
-        if key not in views and (key not in owners or key in owners[key]):
-            own[key] = max(own.get(key, floor), score)
-    return {key: (own.get(key, floor), best.get(key, floor)) for key in set(best) | set(own)}
+    `owners` maps each sentence key, of either language, and each reader question's key to the
+    keys of the chunks holding it (a one-sentence chunk is among its own owners); `views` maps
+    a translated passage to the chunks it translates, and a chunk's own similarity is the
+    better of its text's and its translation's. A unit not among a question's scores counts as
+    the lowest score seen, an upper bound. The maps are laid out once per index as index
+    arrays, so a question costs a few numpy reductions, not a Python loop over every unit."""
+
+    def __init__(
+        self,
+        unit_keys: Sequence[int],
+        owners: Mapping[int, Sequence[int]],
+        views: Mapping[int, Sequence[int]] | None = None,
+    ) -> None:
+        views = views or {}
+        self.position = {key: i for i, key in enumerate(dict.fromkeys(unit_keys))}
+        itself = [k for k in self.position if k not in views and k in owners.get(k, (k,))]
+        best_pairs = [(u, c) for u, chunks in owners.items() for c in chunks]
+        own_pairs = [(u, c) for u, chunks in views.items() for c in chunks] + [
+            (k, k) for k in itself
+        ]
+        chunks = sorted({c for _, c in best_pairs + own_pairs})
+        self.chunks = np.array(chunks, dtype=np.int64)
+        column = {key: j for j, key in enumerate(chunks)}
+        self.best = self._pairs(best_pairs, column)
+        self.own = self._pairs(own_pairs, column)
+
+    def _pairs(
+        self, pairs: list[tuple[int, int]], column: Mapping[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(unit positions, chunk columns) of the pairs whose unit is in the index."""
+        kept = [(self.position[u], column[c]) for u, c in pairs if u in self.position]
+        rows = np.array(kept, dtype=np.int64).reshape(-1, 2)
+        return rows[:, 0], rows[:, 1]
+
+    def __call__(self, units: Mapping[int, float]) -> dict[int, tuple[float, float]]:
+        """The scores of every chunk that a unit among `units` reaches."""
+        floor = min(units.values(), default=0.0)
+        scores = np.full(len(self.position), floor, dtype=np.float64)
+        seen = np.zeros(len(self.position), dtype=bool)
+        known = [(self.position[k], v) for k, v in units.items() if k in self.position]
+        if known:
+            at, values = zip(*known, strict=True)
+            scores[list(at)] = values
+            seen[list(at)] = True
+        reached = np.zeros(len(self.chunks), dtype=bool)
+        found = []
+        for unit, chunk in (self.own, self.best):
+            best = np.full(len(self.chunks), floor, dtype=np.float64)
+            np.maximum.at(best, chunk, scores[unit])
+            reached[chunk[seen[unit]]] = True
+            found.append(best)
+        own, best = found
+        return {
+            int(key): (float(own[j]), float(best[j]))
+            for j, key in zip(np.flatnonzero(reached), self.chunks[reached], strict=True)
+        }

@@ -41,7 +41,7 @@ from index.errors import (
     IndexOutdatedError,
     IndexUnavailableError,
 )
-from index.fusion import centre, chunk_scores
+from index.fusion import ChunkScorer, centre
 from index.lang import detect_lang
 from index.lexicon import is_content
 from index.models import Chunk, Essay, Hit, Translation
@@ -116,6 +116,7 @@ class Retriever:
         self.translations = {t.essay_id: t for t in self.store.translations()}
         self.views = self.store.views()
         self.translated_sentences = _by_paragraph(self.translations.values(), self.essays)
+        self.chunk_scores = ChunkScorer(self.store.unit_keys(), self.owners, self.views)
         self._mentions: dict[str, list[tuple[int, set[str]]]] | None = None
 
     def close(self) -> None:
@@ -176,7 +177,7 @@ class Retriever:
         what a thing is)."""
         words = self.question_words(question)
         units = dict(self.dense(question, UNITS))
-        scores = chunk_scores(units, self.owners, self.views)
+        scores = self.chunk_scores(units)
         keyword = self.keywords(question, words)
         first = self.first_mentions(words) if define else {}
         total = {

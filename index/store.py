@@ -226,6 +226,10 @@ class Store:
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
+    def unit_keys(self) -> list[int]:
+        """The key of every embedded unit (chunks, sentences, translated units, cues)."""
+        return [key for (key,) in self._rows("select key from vectors")]
+
     def sentence_owners(self) -> dict[int, list[int]]:
         """Sentence key -> keys of the chunks that hold it."""
         owners: dict[int, list[int]] = {}

@@ -7,11 +7,13 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.answer import ANSWERED, NOT_FOUND, Policy, asks_for_number, decide, has_number
 from bot.service import Service
 from index.chunking import split_sentences
-from index.fusion import centre, chunk_scores, language_means
+from index.fusion import ChunkScorer, centre, language_means
 from index.lexicon import build_lexicon, cedict_lines, cedict_pairs, sense_words
 from index.models import Chunk, Hit
 from index.tokenize import keyword_tokens
@@ -183,20 +185,56 @@ def test_an_unknown_language_is_centred_on_the_overall_mean():
 def test_a_chunk_scores_itself_and_its_best_sentence():
     # chunk 10 holds sentences 11 and 12; chunk 20 is one sentence (among its own owners)
     owners = {11: [10], 12: [10], 20: [20]}
-    scores = chunk_scores({10: 0.5, 11: 0.2, 12: 0.7, 20: 0.6}, owners)
+    scores = ChunkScorer([10, 11, 12, 20], owners)({10: 0.5, 11: 0.2, 12: 0.7, 20: 0.6})
     assert scores == {10: (0.5, 0.7), 20: (0.6, 0.6)}
 
 
 def test_a_sentence_in_overlapping_chunks_counts_for_each():
     # chunk 10 holds sentences 11 and 12, chunk 12 is sentence 12 alone: 12 is in both
     owners = {11: [10], 12: [10, 12]}
-    scores = chunk_scores({10: 0.5, 11: 0.2, 12: 0.7}, owners)
+    scores = ChunkScorer([10, 11, 12], owners)({10: 0.5, 11: 0.2, 12: 0.7})
     assert scores == {10: (0.5, 0.7), 12: (0.7, 0.7)}
 
 
 def test_a_chunk_only_its_sentence_reached_gets_the_lowest_seen_score():
-    scores = chunk_scores({11: 0.9, 20: 0.1}, {11: [10], 20: [20]})
+    scores = ChunkScorer([10, 11, 20], {11: [10], 20: [20]})({11: 0.9, 20: 0.1})
     assert scores[10] == (0.1, 0.9)
+
+
+def test_a_reader_question_scores_its_chunks_like_a_sentence_and_is_no_chunk():
+    scores = ChunkScorer([10, 40], {40: [10]})({10: 0.2, 40: 0.8})
+    assert scores == {10: (0.2, 0.8)}
+
+
+def _reference_chunk_scores(units, owners, views):
+    """The plain loop the scorer replaces: the definition it must keep."""
+    floor = min(units.values(), default=0.0)
+    best, own = {}, {}
+    for key, score in units.items():
+        for chunk in owners.get(key, ()):
+            best[chunk] = max(best.get(chunk, floor), score)
+        for chunk in views.get(key, ()):
+            own[chunk] = max(own.get(chunk, floor), score)
+        if key not in views and (key not in owners or key in owners[key]):
+            own[key] = max(own.get(key, floor), score)
+    return {key: (own.get(key, floor), best.get(key, floor)) for key in set(best) | set(own)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.integers(0, 30), st.lists(st.integers(0, 30), max_size=3), max_size=12),
+    st.dictionaries(st.integers(31, 40), st.lists(st.integers(0, 30), max_size=2), max_size=4),
+    st.lists(st.integers(0, 40), unique=True, max_size=25),
+    st.randoms(use_true_random=False),
+)
+def test_the_scorer_equals_the_plain_loop_on_any_maps(owners, views, returned, rng):
+    every = sorted(set(range(41)))
+    units = {key: round(rng.uniform(-1, 1), 3) for key in returned}
+    got = ChunkScorer(every, owners, views)(units)
+    want = _reference_chunk_scores(units, owners, views)
+    assert got.keys() == want.keys()
+    for key, pair in want.items():
+        assert got[key] == pytest.approx(pair)
 
 
 # ---------- the lexicon and "the corpus knows none of these words" ----------

@@ -11,7 +11,7 @@ from index.builder import build_index, embedding_units
 from index.chunking import chunk_essay, split_paragraphs, translation_units
 from index.corpus import load_corpus, load_translations
 from index.embedders import create_embedder
-from index.fusion import chunk_scores
+from index.fusion import ChunkScorer
 from index.layout import current_generation
 from index.retriever import Retriever
 from tests.paths import CORPUS
@@ -116,7 +116,7 @@ def test_a_translation_units_point_to_the_original_passages(tmp_path):
 
 def test_a_chunk_scores_the_better_of_its_text_and_its_translation():
     # chunk 10 is translated by view 30; sentence 31 of the translation is in chunk 10
-    scores = chunk_scores({10: 0.2, 30: 0.6, 31: 0.7}, {31: [10]}, {30: [10]})
+    scores = ChunkScorer([10, 30, 31], {31: [10]}, {30: [10]})({10: 0.2, 30: 0.6, 31: 0.7})
     assert scores == {10: (0.6, 0.7)}
 
 
