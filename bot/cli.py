@@ -242,8 +242,9 @@ def eval_command(
     reranker: str | None,
 ) -> None:
     """Score answers to the questions in FILE (questions.jsonl format): recall@1/3 of
-    answered and of answered+related, by direction; out-of-scope answered and quoted; filler,
-    quotes and characters per answer; translations carried; fidelity."""
+    answered and of answered+related, by direction, across languages and within one, and by
+    kind; out-of-scope answered and quoted; filler, quotes and characters per answer;
+    translations carried; fidelity."""
     from bot.evaluate import evaluate, format_report
 
     s = settings_from(ctx, index_dir=index_dir, embedder=embedder, reranker=reranker)

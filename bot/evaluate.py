@@ -86,14 +86,18 @@ def evaluate(
     essays: Mapping[str, Essay],
     translations: Mapping[str, Translation] | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the answer issue, overall and by direction and kind."""
+    """Every figure of the answer and bilingual-corpus issues, overall, by direction (and
+    across languages against the same language) and by kind."""
     translations = translations or {}
     pairs = list(zip(rows, answers, strict=True))
     inside = [(r, a, hit_rank(r, a, essays)) for r, a in pairs if r.get("essay")]
     outside = [(r, a) for r, a in pairs if not r.get("essay")]
     groups: dict[str, list[tuple[Answer, int | None]]] = defaultdict(list)
     for r, a, rank in inside:
-        groups[direction(r, essays)].append((a, rank))
+        way = direction(r, essays)
+        asked, _, written = way.partition("->")
+        groups[way].append((a, rank))
+        groups["same language" if asked == written else "across languages"].append((a, rank))
         groups[f"kind={r['kind']}"].append((a, rank))
     shown = [(r, q) for r, a, _ in inside for q in a.quotes]
     quoted = [a for _, a in pairs if a.quotes]

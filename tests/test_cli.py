@@ -106,6 +106,9 @@ def test_eval_reports_every_figure_by_outcome_and_direction(hash_index):
     assert report["in_scope"]["n"] == sum(1 for r in tested if r["essay"])
     assert report["fidelity"] == 1.0
     assert {"en->en", "en->zh", "zh->en", "zh->zh", "kind=paraphrase"} <= set(report["groups"])
+    groups = report["groups"]
+    assert groups["across languages"]["n"] == groups["en->zh"]["n"] + groups["zh->en"]["n"]
+    assert groups["same language"]["n"] == groups["en->en"]["n"] + groups["zh->zh"]["n"]
     for figure in (
         "answered_precision",
         "out_of_scope_answered",
