@@ -255,8 +255,8 @@ def _write_vectors(
     the centred vectors into FAISS."""
     keys = np.array([u.key for u in units], dtype=np.int64)
     langs = [u.lang for u in units]
-    texts = np.array([not isinstance(u, Cue) for u in units], dtype=bool)
-    means = language_means(matrix[texts], [u.lang for u in units if not isinstance(u, Cue)])
+    texts = [not isinstance(u, Cue) for u in units]
+    means = language_means(matrix[texts], [lang for lang, t in zip(langs, texts, strict=True) if t])
     store = Store(generation / layout.DB_FILE, create=True)
     try:
         store.write_vectors(keys.tolist(), matrix)

@@ -36,9 +36,10 @@ MAX_CUE_CHARS = 300
 FIELDS = ("paragraph", "question")
 
 
-def cue_key(essay_id: str, paragraph: int, text: str, occurrence: int = 0) -> int:
-    """A key no essay or translation unit has: the essay id is prefixed with 'cue:'."""
-    return chunk_key(f"cue:{essay_id}", f"{paragraph}\x00{text}", occurrence)
+def cue_key(essay_id: str, paragraph: int, text: str) -> int:
+    """A key no essay or translation unit has: the essay id is prefixed with 'cue:' (a cue
+    repeated for one paragraph is loaded once, so the text and paragraph make it unique)."""
+    return chunk_key(f"cue:{essay_id}", f"{paragraph}\x00{text}", 0)
 
 
 def load_cues(
