@@ -5,17 +5,16 @@ question centred on its language's mean (index.fusion) so a question meets passa
 language on equal terms. A chunk scores the better of its own similarity and its
 translation's, plus its best sentence's in either language or its best reader question's
 (index.cues: a question the corpus says one of its paragraphs answers). Keyword evidence is
-added, times
-KEYWORD_WEIGHT: BM25 over the question's own words in whichever text of a passage reads in
-the question's language (the original or its translation), divided by the best; for essays
-with no translation into that language, BM25 over the question's words translated through
-the corpus lexicon (index.lexicon). A question asking what something is (`define`) favours
-the passage that first mentions its words. Each hit carries what the answer decision reads:
-the share of the question's content words its essay and the passage hold, its sentences'
-scores (to pick the quote), and on request (a question asking for a number) the best hit's
-sentences that hold a word of the question. A passage that overlaps a better-ranked one is
-skipped, so no text is quoted twice. The weights were fitted on the tune half of the
-question bank (docs/retrieval.md).
+added, times KEYWORD_WEIGHT: BM25 over the question's own words in whichever text of a
+passage reads in the question's language (the original or its translation), divided by the
+best; for essays with no translation into that language, BM25 over the question's words
+translated through the corpus lexicon (index.lexicon). A question asking what something is
+(`define`) favours the passage that first mentions its words. Each hit carries what the
+answer decision reads: the share of the question's content words its essay and the passage
+hold, its sentences' scores (to pick the quote), and on request (a question asking for a
+number) the best hit's sentences that hold a word of the question. A passage that overlaps a
+better-ranked one is skipped, so no text is quoted twice. The weights were fitted on the
+tune half of the question bank (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -110,13 +109,14 @@ class Retriever:
         self.essays: dict[str, Essay] = {e.id: e for e in self.store.essays()}
         self.faiss: faiss.Index = vectors.load(generation / layout.FAISS_FILE)
         self.centres = self.store.centres()
-        self.owners = self.store.sentence_owners()
         self.slices = part_slices(embedder)
         self.vocabulary = self.store.essay_tokens()
         self.translations = {t.essay_id: t for t in self.store.translations()}
         self.views = self.store.views()
         self.translated_sentences = _by_paragraph(self.translations.values(), self.essays)
-        self.chunk_scores = ChunkScorer(self.store.unit_keys(), self.owners, self.views)
+        self.chunk_scores = ChunkScorer(
+            self.store.unit_keys(), self.store.sentence_owners(), self.views
+        )
         self._mentions: dict[str, list[tuple[int, set[str]]]] | None = None
 
     def close(self) -> None:
