@@ -9,8 +9,9 @@ One step decides how sure the answer is (`decide`), over what the retriever retu
 nothing else, with the thresholds of one frozen `Policy` (docs/retrieval.md says how they
 were fitted and on which questions):
 - `answered`: the best passage clears the answer thresholds (score and the share of the
-  question's words it holds, in either language) and, when the question asks for a number,
-  a sentence of it that holds a word of the question has one;
+  question's words it holds, in either language), it also comes first on the dense
+  similarity alone (the keyword evidence agrees rather than decides), and, when the question
+  asks for a number, a sentence of it that holds a word of the question has one;
 - `related`: the essays discuss the subject (the best passage clears the lower thresholds)
   but may not answer; the reply says so before the quotes;
 - `not_found`: neither; the closest essays are named only when they share a word with the
@@ -114,6 +115,9 @@ class Policy:
     quote_chars: int = 300
     closest_essays: int = 2
     check_numbers: bool = True  # a question asking for a number needs one in a topical sentence
+    # `answered` needs the best passage to come first on the dense similarity alone too
+    # (Hit.agrees): the keyword evidence must not be what put it there
+    check_agreement: bool = True
     # with a reranker (index.reranker), `answered` also needs its score at least this (a
     # CrossEncoder's logit: 0 is even odds); not fitted here, as no reranker ships
     rerank_answer: float = 0.0
@@ -179,7 +183,11 @@ def decide(question: str, hits: Sequence[Hit], policy: Policy) -> tuple[str, lis
     if not hits:
         return NOT_FOUND, []
     best = hits[0]
-    if passes(best, policy.answer_score, policy.answer_words) and number_ok(question, best, policy):
+    if (
+        passes(best, policy.answer_score, policy.answer_words)
+        and number_ok(question, best, policy)
+        and (not policy.check_agreement or best.agrees is not False)
+    ):
         status, floor = ANSWERED, (policy.answer_score, policy.answer_words)
     elif passes(best, policy.related_score, policy.related_words):
         status, floor = RELATED, (policy.related_score, policy.related_words)

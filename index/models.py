@@ -99,3 +99,6 @@ class Hit:
     sentences: tuple[tuple[int, int, float], ...] = ()
     words: float | None = None  # share of the question's content words the passage holds
     rerank: float | None = None  # the reranker's score (index.reranker), when one is used
+    # on the best hit: whether it also comes first without the keyword evidence (the dense
+    # similarity alone agrees); None when not judged
+    agrees: bool | None = None

@@ -187,6 +187,7 @@ class Retriever:
             for key, s in scores.items()
         }
         best = self.disjoint(sorted(total, key=lambda key: total[key], reverse=True), k)
+        agrees = self.agrees(best[0], scores, first, define_weight) if best else None
         coverage = self.coverage(words)
         held = self.passage_coverage(words, [chunk.key for chunk in best])
         return [
@@ -200,9 +201,23 @@ class Retriever:
                 self.topical(chunk, words) if topical and rank == 0 else None,
                 self.sentence_scores(chunk, units),
                 held.get(chunk.key, 0.0),
+                agrees=agrees if rank == 0 else None,
             )
             for rank, chunk in enumerate(best)
         ]
+
+    def agrees(
+        self,
+        best: Chunk,
+        scores: dict[int, tuple[float, float]],
+        first: dict[int, float],
+        define_weight: float,
+    ) -> bool:
+        """Whether `best` (ranked with the keyword evidence) is, or overlaps, the passage that
+        ranks first on the dense similarity alone: two kinds of evidence agree on it."""
+        dense = {key: sum(s) + define_weight * first.get(key, 0.0) for key, s in scores.items()}
+        (alone,) = self.store.chunks([max(dense, key=lambda key: dense[key])])
+        return best.overlaps(alone)
 
     def first_mentions(self, words: dict[str, set[str]] | None) -> dict[int, float]:
         """Chunk key -> share of the question's content words whose first mention in its

@@ -51,7 +51,8 @@ def report(cases: Sequence[Case], essays: dict, translations: dict, policy: Poli
 
 class Signals:
     """Per tune case, what the decision reads (best hit's score and word share, whether its
-    number check passes) and whether its first quote is right."""
+    number check passes and the dense similarity alone agrees) and whether its first quote is
+    right."""
 
     def __init__(self, cases: Sequence[Case], essays: dict, translations: dict) -> None:
         loose = replace(Policy(), answer_score=-9, answer_words=0, check_numbers=False)
@@ -61,10 +62,11 @@ class Signals:
         self.number = np.array(
             [bool(h) and number_ok(r["question"], h[0], Policy()) for r, h in cases]
         )
+        self.agrees = np.array([bool(h) and h[0].agrees is not False for _, h in cases])
         self.right = np.array([_first_right(r, h, essays, translations, loose) for r, h in cases])
 
     def outcomes(self, a_score: float, a_words: float, r_score: float, r_words: float):
-        answered = (self.score >= a_score) & (self.words >= a_words) & self.number
+        answered = (self.score >= a_score) & (self.words >= a_words) & self.number & self.agrees
         quoted = answered | ((self.score >= r_score) & (self.words >= r_words))
         return answered, quoted
 

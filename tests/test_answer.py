@@ -52,6 +52,16 @@ def test_not_found_names_no_essay_that_shares_no_word_with_the_question():
     assert compose("asdf qwerty", "en", [unrelated], ESSAYS, Policy()).closest == ()
 
 
+def test_a_best_passage_the_dense_similarity_alone_would_not_put_first_is_only_related():
+    disputed = replace(hit(0, 29), agrees=False)
+    assert compose("q", "en", [disputed], ESSAYS, Policy()).status == RELATED
+    unchecked = replace(Policy(), check_agreement=False)
+    assert compose("q", "en", [disputed], ESSAYS, unchecked).status == ANSWERED
+    assert compose("q", "en", [replace(hit(0, 29), agrees=True)], ESSAYS, Policy()).status == (
+        ANSWERED
+    )
+
+
 def test_no_hits_is_not_found():
     assert compose("q", "en", [], ESSAYS, Policy()).status == NOT_FOUND
 

@@ -153,6 +153,19 @@ def test_the_retriever_marks_the_sentences_holding_a_word_of_the_question(servic
     assert best.topical and all(hit.topical is None for hit in rest)
 
 
+def test_the_best_hit_says_whether_the_dense_similarity_alone_puts_it_first(service):
+    retriever = service.retriever.get()
+    questions = [
+        json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines()[:12]
+    ]
+    for question in questions:
+        alone, *rest = retriever.search(question, 3, keyword_weight=0.0)
+        assert alone.agrees is True and all(hit.agrees is None for hit in rest)
+    # a keyword weight that swamps the similarity puts some other passage first
+    swamped = [retriever.search(q, 1, keyword_weight=50.0)[0].agrees for q in questions]
+    assert False in swamped
+
+
 def test_the_number_check_can_be_turned_off():
     assert answers("how many?", [_hit("Many.", 0.8)], Policy(answer_score=0.3, check_numbers=False))
 

@@ -113,7 +113,12 @@ async def test_html_special_characters_in_question_and_quotes_are_escaped(tg):
 
 # every hit quoted, whatever its score: for the tests of long replies
 EVERYTHING = Policy(
-    max_quotes=40, answer_score=-10.0, answer_words=0.0, follow_margin=99.0, other_margin=99.0
+    max_quotes=40,
+    answer_score=-10.0,
+    answer_words=0.0,
+    follow_margin=99.0,
+    other_margin=99.0,
+    check_agreement=False,
 )
 
 

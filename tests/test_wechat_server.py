@@ -120,7 +120,12 @@ async def test_retry_while_the_first_is_still_running_starts_nothing(start_wecha
 def long_service(hash_service):
     """The real Service quoting up to 12 passages, so that an answer outgrows one reply."""
     everything = Policy(
-        max_quotes=12, answer_score=-10.0, answer_words=0.0, follow_margin=99.0, other_margin=99.0
+        max_quotes=12,
+        answer_score=-10.0,
+        answer_words=0.0,
+        follow_margin=99.0,
+        other_margin=99.0,
+        check_agreement=False,
     )
     return CountingService(hash_service, everything)
 
