@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answer import Policy, Quote
+from bot.answer import Quote
 from bot.channels.telegram.app import build_application
 from bot.channels.telegram.handlers import COMMANDS, TelegramBot
 from bot.config import TelegramConfigError, check_secret, check_token
@@ -35,6 +35,7 @@ from index.embedders import create_embedder
 from tests.cli_runner import run_cli
 from tests.fake_telegram import BOT_USERNAME, TOKEN, parse_html
 from tests.paths import CORPUS, ROOT
+from tests.policies import quote_everything
 from tests.telegram_harness import (
     ADMIN,
     GROUP,
@@ -112,14 +113,7 @@ async def test_html_special_characters_in_question_and_quotes_are_escaped(tg):
 
 
 # every hit quoted, whatever its score: for the tests of long replies
-EVERYTHING = Policy(
-    max_quotes=40,
-    answer_score=-10.0,
-    answer_words=0.0,
-    follow_margin=99.0,
-    other_margin=99.0,
-    check_agreement=False,
-)
+EVERYTHING = quote_everything(40)
 
 
 def essay_text(tg, quote: Quote) -> str:

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.answer import Policy
 from bot.channels.wechat import protocol as wx
 from bot.channels.wechat.server import MAX_BODY_BYTES, Conversations, create_app
 from bot.messages import text
 from bot.render import plain_blocks
 from bot.service import Service
 from bot.state import StateStore
+from tests.policies import quote_everything
 from tests.wechat_harness import (
     ACCOUNT,
     APPID,
@@ -119,15 +119,7 @@ async def test_retry_while_the_first_is_still_running_starts_nothing(start_wecha
 @pytest.fixture
 def long_service(hash_service):
     """The real Service quoting up to 12 passages, so that an answer outgrows one reply."""
-    everything = Policy(
-        max_quotes=12,
-        answer_score=-10.0,
-        answer_words=0.0,
-        follow_margin=99.0,
-        other_margin=99.0,
-        check_agreement=False,
-    )
-    return CountingService(hash_service, everything)
+    return CountingService(hash_service, quote_everything(12))
 
 
 async def test_long_answer_is_split_at_quotes_and_continued_with_more(start_wechat, long_service):
