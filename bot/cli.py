@@ -123,8 +123,9 @@ def index_build(
     translation_of, lang, translator) that does not line up with its essay is left out with
     one line on stderr naming the file; the essays build without it. So is a reader question
     (cues/ESSAY-ID.jsonl, one {"paragraph": N, "question": "..."} per line) that names no
-    paragraph of its essay, naming file:line. The new index is swapped in atomically when
-    complete.
+    paragraph of its essay, or a malformed unanswered question (unanswered/ESSAY-ID.jsonl,
+    one {"question": "...", "why": "..."} per line), naming file:line. The new index is
+    swapped in atomically when complete.
     """
     from index.builder import build_index
     from index.embedders import DEFAULT_EMBEDDER, create_embedder
@@ -143,9 +144,10 @@ def index_build(
     for problem in report.cues_skipped:
         click.echo(f"Reader question left out: {problem}", err=True)
     click.echo(
-        f"Indexed {report.essays} essays, {report.translations} translations and "
-        f"{report.cues} reader questions, {report.chunks} chunks ({report.units} vectors with "
-        f"their sentences, translations and reader questions): {report.embedded} embedded, "
+        f"Indexed {report.essays} essays, {report.translations} translations, "
+        f"{report.cues} reader questions and {report.unanswered} unanswered ones, "
+        f"{report.chunks} chunks ({report.units} vectors with their sentences, translations "
+        f"and reader questions): {report.embedded} embedded, "
         f"{report.reused} reused, {report.removed} removed. ({s.index_dir})"
     )
 

@@ -13,9 +13,9 @@ hold their paragraph). They are embedded and keyword-indexed like the originals,
 question meets every passage in its own language; what is quoted stays the original.
 
 Reader questions (index.cues) are embedded as questions and owned, like sentences, by the
-chunks that hold their paragraph; they are never keyword-indexed or shown, and the language
-means are taken over the essays' and translations' units only, as questions are centred on
-them.
+chunks that hold their paragraph; the questions the essays leave unanswered are embedded as
+questions too and own nothing. None is keyword-indexed or shown, and the language means are
+taken over the essays' and translations' units only, as questions are centred on them.
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ class BuildReport:
     removed: int
     translations: int = 0
     skipped: tuple[str, ...] = ()  # one line per translation left out, naming the file
-    cues: int = 0
+    cues: int = 0  # reader questions a paragraph answers
     cues_skipped: tuple[str, ...] = ()  # one line per reader question or cue file left out
+    unanswered: int = 0  # reader questions the essays leave unanswered
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,9 @@ def build_index(
         removed,
         len(translations),
         tuple(skipped),
-        sum(1 for u in units.all if isinstance(u, Cue)),
+        sum(1 for u in units.all if isinstance(u, Cue) and u.paragraph is not None),
         tuple(cues_skipped),
+        sum(1 for u in units.all if isinstance(u, Cue) and u.paragraph is None),
     )
 
 
@@ -148,8 +150,8 @@ def embedding_units(
     cues: Sequence[Cue] = (),
 ) -> Units:
     """Every unit to embed: the chunks, the sentences that are not whole chunks, the
-    translations' passages and sentences, and the cues whose paragraph a chunk holds; with
-    the maps that tie them to chunks."""
+    translations' passages and sentences, the cues whose paragraph a chunk holds and the
+    unanswered questions; with the maps that tie them to chunks."""
     sentences = [s for essay in essays for s in sentence_chunks(essay)]
     owners = sentence_owners(chunks, sentences)
     chunk_keys = {c.key for c in chunks}
@@ -165,7 +167,12 @@ def embedding_units(
     owned = cue_owners(cues, chunks)
     owners.update(owned)
     return Units(
-        [*chunks, *extra.values(), *translated.values(), *(c for c in cues if c.key in owned)],
+        [
+            *chunks,
+            *extra.values(),
+            *translated.values(),
+            *(c for c in cues if c.key in owned or c.paragraph is None),
+        ],
         owners,
         views,
         passages_text,
@@ -236,6 +243,7 @@ def _write(
         store.write_paragraphs(p for e in essays for p in split_paragraphs(e.id, e.body))
         store.write_chunks(chunks)
         store.write_sentences(units.owners)
+        store.write_cues(u for u in units.all if isinstance(u, Cue))
         store.write_translations(translations)
         store.write_views(units.translated, units.views)
         vocabulary = {t for c in chunks + units.translated for t in keyword_tokens(c.text)}

@@ -54,7 +54,7 @@ from itertools import pairwise
 from index.lang import SENTENCE_TERMINATORS, detect_lang, is_han
 from index.models import Chunk, Essay, Paragraph, Sentence, Translation
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 MAX_CHARS = 400  # a passage's length (its first piece may be longer: a long sentence)
 Span = tuple[int, int]
 

@@ -34,13 +34,15 @@ class Translation:
 
 @dataclass(frozen=True)
 class Cue:
-    """A question a reader might ask that one paragraph of an essay answers (index.cues).
+    """A question a reader might ask about an essay (index.cues): one that a paragraph of it
+    answers, or, with no paragraph, one that the essays leave unanswered.
 
-    Written to help find the paragraph, never shown: it is embedded like a question and
-    scores the passages that hold its paragraph, and what a reader sees stays the essay's."""
+    Written to help find the paragraph or to tell an answer from a near miss, never shown:
+    it is embedded like a question; an answered one scores the passages that hold its
+    paragraph, and what a reader sees stays the essay's."""
 
     essay_id: str
-    paragraph: int
+    paragraph: int | None  # None: no essay answers it (an "unanswered question")
     lang: str  # detected from the text, as a question's is
     text: str
     key: int  # stable, content-derived, in the same key space as chunks (index.cues.cue_key)
@@ -102,3 +104,8 @@ class Hit:
     # on the best hit: whether it also comes first without the keyword evidence (the dense
     # similarity alone agrees); None when not judged
     agrees: bool | None = None
+    # the question's similarity to the nearest reader question that one of its paragraphs
+    # answers, minus that to the nearest one the essays leave unanswered (index.cues); None
+    # when there is nothing to compare (no unanswered questions, or no reader question of
+    # its paragraphs)
+    unanswered_gap: float | None = None

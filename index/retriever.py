@@ -11,10 +11,12 @@ best; for essays with no translation into that language, BM25 over the question'
 translated through the corpus lexicon (index.lexicon). A question asking what something is
 (`define`) favours the passage that first mentions its words. Each hit carries what the
 answer decision reads: the share of the question's content words its essay and the passage
-hold, its sentences' scores (to pick the quote), and on request (a question asking for a
-number) the best hit's sentences that hold a word of the question. A passage that overlaps a
-better-ranked one is skipped, so no text is quoted twice. The weights were fitted on the
-tune half of the question bank (docs/retrieval.md).
+hold, how much closer the question is to a reader question one of its paragraphs answers
+than to one the essays leave unanswered, its sentences' scores (to pick the quote), and on
+request (a question asking for a number) the best hit's sentences that hold a word of the
+question. A passage
+that overlaps a better-ranked one is skipped, so no text is quoted twice. The weights were
+fitted on the tune half of the question bank (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -114,8 +116,16 @@ class Retriever:
         self.translations = {t.essay_id: t for t in self.store.translations()}
         self.views = self.store.views()
         self.translated_sentences = _by_paragraph(self.translations.values(), self.essays)
+        cues = self.store.cue_paragraphs()
+        self.unanswered = {key for key, (_, paragraph) in cues.items() if paragraph is None}
+        self.answering: dict[tuple[str, int], list[int]] = {}
+        for key, (essay, paragraph) in cues.items():
+            if paragraph is not None:
+                self.answering.setdefault((essay, paragraph), []).append(key)
         self.chunk_scores = ChunkScorer(
-            self.store.unit_keys(), self.store.sentence_owners(), self.views
+            [k for k in self.store.unit_keys() if k not in self.unanswered],
+            self.store.sentence_owners(),
+            self.views,
         )
         self._mentions: dict[str, list[tuple[int, set[str]]]] | None = None
 
@@ -177,6 +187,7 @@ class Retriever:
         what a thing is)."""
         words = self.question_words(question)
         units = dict(self.dense(question, UNITS))
+        near = self.nearest_unanswered(units)
         scores = self.chunk_scores(units)
         keyword = self.keywords(question, words)
         first = self.first_mentions(words) if define else {}
@@ -202,9 +213,34 @@ class Retriever:
                 self.sentence_scores(chunk, units),
                 held.get(chunk.key, 0.0),
                 agrees=agrees if rank == 0 else None,
+                unanswered_gap=self.unanswered_gap(chunk, units, near),
             )
             for rank, chunk in enumerate(best)
         ]
+
+    def nearest_unanswered(self, units: dict[int, float]) -> float | None:
+        """The question's similarity to the nearest reader question the essays leave
+        unanswered (index.cues), None when the corpus has none; they are taken out of
+        `units`, as they score no passage."""
+        near = [units.pop(key) for key in self.unanswered if key in units]
+        return max(near) if near else None
+
+    def unanswered_gap(
+        self, chunk: Chunk, units: dict[int, float], near: float | None
+    ) -> float | None:
+        """How much closer the question is to the nearest reader question that a paragraph
+        of `chunk` answers than to the nearest one the essays leave unanswered; None when
+        there is nothing to compare (no unanswered question, or none a paragraph of `chunk`
+        answers, as in an essay added without reader questions: it is not held against it)."""
+        keys = [
+            key
+            for number in range(chunk.paragraph, chunk.last_paragraph + 1)
+            for key in self.answering.get((chunk.essay_id, number), ())
+            if key in units
+        ]
+        if near is None or not keys:
+            return None
+        return max(units[key] for key in keys) - near
 
     def agrees(
         self,

@@ -17,7 +17,7 @@ import numpy as np
 import sqlite_utils
 
 from index.errors import IndexCorruptError
-from index.models import Chunk, Essay, Paragraph, Translation
+from index.models import Chunk, Cue, Essay, Paragraph, Translation
 from index.tokenize import fts_query, keyword_tokens
 
 _CHUNK_COLUMNS = "key, essay_id, paragraph, last_paragraph, start, end, text, lang"
@@ -116,6 +116,14 @@ class Store:
         table.create({"key": int, "chunk_key": int}, pk=("key", "chunk_key"), if_not_exists=True)
         table.insert_all(
             {"key": key, "chunk_key": chunk} for key, chunks in owners.items() for chunk in chunks
+        )
+
+    def write_cues(self, cues: Iterable[Cue]) -> None:
+        """Which units are reader questions, and which of them no paragraph answers."""
+        table = self.db.table("cues")
+        table.create({"key": int, "essay_id": str, "paragraph": int}, pk="key", if_not_exists=True)
+        table.insert_all(
+            {"key": c.key, "essay_id": c.essay_id, "paragraph": c.paragraph} for c in cues
         )
 
     def write_centres(self, means: Mapping[str, np.ndarray]) -> None:
@@ -229,6 +237,12 @@ class Store:
     def unit_keys(self) -> list[int]:
         """The key of every embedded unit (chunks, sentences, translated units, cues)."""
         return [key for (key,) in self._rows("select key from vectors")]
+
+    def cue_paragraphs(self) -> dict[int, tuple[str, int | None]]:
+        """Reader question key -> (essay id, the paragraph answering it, or None when the
+        essays leave it unanswered)."""
+        rows = self._rows("select key, essay_id, paragraph from cues")
+        return {key: (essay, paragraph) for key, essay, paragraph in rows}
 
     def sentence_owners(self) -> dict[int, list[int]]:
         """Sentence key -> keys of the chunks that hold it."""

@@ -90,7 +90,7 @@ def test_a_translation_that_does_not_line_up_is_left_out_with_one_line(corpus_co
     assert result.returncode == 0, result.stderr
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("Translation left out")]
     assert "03-ads-arpu.zh.md: 8 paragraphs, the original" in line and "has 9" in line
-    assert "Indexed 10 essays, 9 translations and " in result.stdout
+    assert "Indexed 10 essays, 9 translations, " in result.stdout
     answer = run_cli("ask", "--json", "--index", str(tmp_path / "i"), "哔哩哔哩的广告收入")
     assert answer.returncode == 0, answer.stderr
 

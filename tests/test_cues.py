@@ -1,5 +1,6 @@
 """Reader questions (cues): the shipped ones load; bad lines and files are left out, named, and
-never take the essays down; a cue finds the passage holding its paragraph and is never shown."""
+never take the essays down; a cue finds the passage holding its paragraph and is never shown;
+a question the essays leave unanswered scores no passage and tells a near miss apart."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 from index.builder import build_index
 from index.chunking import split_paragraphs
 from index.corpus import load_corpus
-from index.cues import CUES_DIR, MAX_CUE_CHARS, load_cues
+from index.cues import CUES_DIR, MAX_CUE_CHARS, UNANSWERED_DIR, load_cues
 from index.embedders import create_embedder
 from index.layout import current_generation
+from index.models import Hit
 from index.retriever import Retriever
 from tests.cli_runner import run_cli
 from tests.paths import CORPUS
@@ -22,12 +24,18 @@ ESSAY = "---\nid: e\ntitle: An essay\nlang: en\n---\nFirst point.\n\nSecond poin
 GOOD = '{"paragraph": 2, "question": "What is the second point?"}'
 
 
-def corpus_with(tmp_path: Path, cues: dict[str, str]) -> Path:
+UNANSWERED = '{"question": "Who wrote the third point?", "why": "There are two points."}'
+
+
+def corpus_with(
+    tmp_path: Path, cues: dict[str, str], unanswered: dict[str, str] | None = None
+) -> Path:
     corpus = tmp_path / "c"
-    (corpus / CUES_DIR).mkdir(parents=True)
+    for folder, files in ((CUES_DIR, cues), (UNANSWERED_DIR, unanswered or {})):
+        (corpus / folder).mkdir(parents=True)
+        for name, text in files.items():
+            (corpus / folder / name).write_text(text, encoding="utf-8")
     (corpus / "e.md").write_text(ESSAY, encoding="utf-8")
-    for name, text in cues.items():
-        (corpus / CUES_DIR / name).write_text(text, encoding="utf-8")
     return corpus
 
 
@@ -36,10 +44,25 @@ def test_every_shipped_essay_has_cues_in_both_languages_and_none_is_left_out():
     cues, problems = load_cues(CORPUS, essays)
     assert problems == []
     for essay in essays:
-        mine = [c for c in cues if c.essay_id == essay.id]
+        mine = [c for c in cues if c.essay_id == essay.id and c.paragraph is not None]
         assert {c.lang for c in mine} == {"en", "zh"}, essay.id
         paragraphs = len(split_paragraphs(essay.id, essay.body))
         assert all(1 <= c.paragraph <= paragraphs for c in mine)
+
+
+def test_every_shipped_essay_has_unanswered_questions_in_both_languages():
+    essays = load_corpus(CORPUS)
+    cues, _ = load_cues(CORPUS, essays)
+    unanswered = [c for c in cues if c.paragraph is None]
+    for essay in essays:
+        assert {c.lang for c in unanswered if c.essay_id == essay.id} == {"en", "zh"}, essay.id
+    lines = [
+        json.loads(line)
+        for path in sorted((CORPUS / UNANSWERED_DIR).glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(unanswered) == len(lines)  # none left out, none repeated
+    assert all(line.get("why") for line in lines)  # each says why the essays do not answer it
 
 
 def test_no_cue_repeats_a_sentence_of_its_essay():
@@ -70,6 +93,26 @@ def test_a_bad_line_is_left_out_with_one_line_naming_file_and_line(tmp_path, lin
     assert [c.text for c in cues] == ["What is the second point?"]  # the good line stays
     assert len(problems) == 1 and message in problems[0] and "\n" not in problems[0]
     assert problems[0].startswith("cues/e.jsonl:2: ")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "e.jsonl:2: not JSON"),
+        ('"a string"', 'write {"question": "...", "why": "..."}'),
+        ('{"why": "no question"}', 'write {"question": "...", "why": "..."}'),
+        ('{"question": "Q?", "paragraph": 1}', "and nothing else"),
+        ('{"question": "Q?", "why": 3}', "why must be a string"),
+        ('{"question": ""}', "question must be a non-empty string"),
+        (json.dumps({"question": "x" * (MAX_CUE_CHARS + 1)}), "over 300"),
+    ],
+)
+def test_a_bad_unanswered_line_is_left_out_naming_file_and_line(tmp_path, line, message):
+    corpus = corpus_with(tmp_path, {}, {"e.jsonl": f"{UNANSWERED}\n{line}\n"})
+    cues, problems = load_cues(corpus, load_corpus(corpus))
+    assert [(c.text, c.paragraph) for c in cues] == [("Who wrote the third point?", None)]
+    assert len(problems) == 1 and message in problems[0]
+    assert problems[0].startswith("unanswered/e.jsonl:2: ")
 
 
 def test_a_file_named_after_no_essay_or_holding_a_nul_is_left_out_whole(tmp_path):
@@ -126,7 +169,7 @@ def test_a_bad_cue_is_reported_by_the_build_and_the_essays_still_serve(corpus_co
     assert result.returncode == 0, result.stderr
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("Reader question left out")]
     assert "cues/cfo-ceo.jsonl:" in line and "no paragraph 99 (the essay has 9)" in line
-    assert "Indexed 10 essays, 10 translations and " in result.stdout
+    assert "Indexed 10 essays, 10 translations, " in result.stdout
 
 
 def test_editing_a_cue_re_embeds_only_it_and_deleting_the_file_drops_its_cues(tmp_path):
@@ -141,3 +184,36 @@ def test_editing_a_cue_re_embeds_only_it_and_deleting_the_file_drops_its_cues(tm
     (corpus / CUES_DIR / "e.jsonl").unlink()
     gone = build_index(corpus, index, embedder, progress=False)
     assert (gone.cues, gone.embedded, gone.units) == (0, 0, first.units - 2)
+
+
+def test_unanswered_questions_are_embedded_apart_and_score_no_passage(tmp_path):
+    corpus = corpus_with(tmp_path, {"e.jsonl": GOOD}, {"e.jsonl": UNANSWERED})
+    (corpus / "f.md").write_text(ESSAY.replace("id: e", "id: f"), encoding="utf-8")
+    index, embedder = tmp_path / "idx", create_embedder("hash")
+    report = build_index(corpus, index, embedder, progress=False)
+    assert (report.cues, report.unanswered) == (1, 1)
+    retriever = Retriever(current_generation(index), embedder)
+    try:
+        hits = retriever.search("Who wrote the third point?", 5)
+        near_miss = _gap_in(hits, "e")
+        answered = _gap_in(retriever.search("What is the second point?", 5), "e")
+    finally:
+        retriever.close()
+    bodies = {e.id: e.body for e in load_corpus(corpus)}
+    assert all(bodies[h.chunk.essay_id][h.chunk.start : h.chunk.end] == h.chunk.text for h in hits)
+    # each passage is judged on its own; one of an essay without reader questions is not
+    # judged (an essay added without them is not held against)
+    assert {h.chunk.essay_id for h in hits} == {"e", "f"}
+    assert all((h.unanswered_gap is None) == (h.chunk.essay_id == "f") for h in hits)
+    assert near_miss is not None and near_miss < 0 < answered  # nearer its own kind
+    (corpus / UNANSWERED_DIR / "e.jsonl").unlink()
+    assert build_index(corpus, index, embedder, progress=False).unanswered == 0
+    retriever = Retriever(current_generation(index), embedder)
+    try:
+        assert retriever.search("Who wrote the third point?", 1)[0].unanswered_gap is None
+    finally:
+        retriever.close()
+
+
+def _gap_in(hits: list[Hit], essay_id: str) -> float | None:
+    return next(h for h in hits if h.chunk.essay_id == essay_id).unanswered_gap

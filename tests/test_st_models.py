@@ -56,7 +56,7 @@ def st_index(models, small_corpus, tmp_path_factory) -> Path:
         "--embedder", f"st:{models[0]}",
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
-    assert "Indexed 2 essays, 1 translations and 0 reader questions" in built.stdout
+    assert "Indexed 2 essays, 1 translations, 0 reader questions and 0 unanswered" in built.stdout
     return index
 
 
