@@ -8,10 +8,12 @@ fixed interface string (bot.messages).
 One step decides how sure the answer is (`decide`), over what the retriever returned and
 nothing else, with the thresholds of one frozen `Policy` (docs/retrieval.md says how they
 were fitted and on which questions):
-- `answered`: the best passage clears the answer thresholds (score and the share of the
-  question's words it holds, in either language), it also comes first on the dense
-  similarity alone (the keyword evidence agrees rather than decides), and, when the question
-  asks for a number, a sentence of it that holds a word of the question has one;
+- `answered`: the best passage clears the answer thresholds (its score; the share of the
+  question's words it holds, in either language; and how much closer the question is to a
+  reader question the passage answers than to one the essays leave unanswered, index.cues),
+  it also comes first on the dense similarity alone (the keyword evidence agrees rather than
+  decides), and, when the question asks for a number, a sentence of it that holds a word of
+  the question has one;
 - `related`: the essays discuss the subject (the best passage clears the lower thresholds)
   but may not answer; the reply says so before the quotes;
 - `not_found`: neither; the closest essays are named only when they share a word with the
@@ -99,13 +101,15 @@ class Policy:
     """The decision's thresholds and the shape of an answer, in one frozen object.
 
     Scores are Hit.score (a passage's language-centred similarity plus its best sentence's,
-    plus the weighted keyword evidence; about 0.2 to 1.3 with the default embedder); `words`
+    plus the weighted keyword evidence; about 0.2 to 2 with the default embedder); `words`
     is Hit.words, the share of the question's content words the passage or its translation
-    holds. The defaults were fitted on the `tune` half of tests/data/questions.jsonl only by
+    holds; `gap` is Hit.unanswered_gap (about -0.6 to 0.6: below 0, the question is nearer a
+    question the essays leave unanswered than any question the passage answers). The
+    defaults were fitted on the `tune` half of tests/data/questions.jsonl only by
     scripts/fit_policy.py (docs/retrieval.md)."""
 
-    answer_score: float = 1.144
-    answer_words: float = 0.5
+    answer_score: float = 1.011
+    answer_words: float = 0.01
     related_score: float = 0.94
     related_words: float = 0.01  # any one word of the question
     follow_margin: float = 0.2  # a further quote from the first quote's essay
@@ -118,6 +122,11 @@ class Policy:
     # `answered` needs the best passage to come first on the dense similarity alone too
     # (Hit.agrees): the keyword evidence must not be what put it there
     check_agreement: bool = True
+    # the question must be this much closer to a reader question the essays answer than to
+    # one they leave unanswered (Hit.unanswered_gap, index.cues) for `answered`, and for
+    # `related`; not judged when the corpus has no unanswered questions
+    answer_gap: float = -0.013
+    related_gap: float = -0.262
     # with a reranker (index.reranker), `answered` also needs its score at least this (a
     # CrossEncoder's logit: 0 is even odds); not fitted here, as no reranker ships
     rerank_answer: float = 0.0
@@ -163,9 +172,15 @@ def is_verbatim(quote: Quote, essays: Mapping[str, Essay]) -> bool:
     return essay is not None and essay.body[quote.start : quote.end] == quote.text
 
 
-def passes(hit: Hit, score: float, words: float) -> bool:
-    """Whether a hit clears a pair of thresholds."""
-    return hit.score >= score and (hit.words if hit.words is not None else 1.0) >= words
+def passes(hit: Hit, score: float, words: float, gap: float) -> bool:
+    """Whether a hit clears a floor: its score, the share of the question's words it holds,
+    and how much closer the question is to a reader question it answers than to one the
+    essays leave unanswered (the last two always, when not judged)."""
+    return (
+        hit.score >= score
+        and (hit.words if hit.words is not None else 1.0) >= words
+        and (hit.unanswered_gap if hit.unanswered_gap is not None else gap) >= gap
+    )
 
 
 def number_ok(question: str, hit: Hit, policy: Policy) -> bool:
@@ -183,21 +198,23 @@ def decide(question: str, hits: Sequence[Hit], policy: Policy) -> tuple[str, lis
     if not hits:
         return NOT_FOUND, []
     best = hits[0]
+    answer = (policy.answer_score, policy.answer_words, policy.answer_gap)
+    related = (policy.related_score, policy.related_words, policy.related_gap)
     if (
-        passes(best, policy.answer_score, policy.answer_words)
+        passes(best, *answer)
         and number_ok(question, best, policy)
         and (not policy.check_agreement or best.agrees is not False)
     ):
-        status, floor = ANSWERED, (policy.answer_score, policy.answer_words)
-    elif passes(best, policy.related_score, policy.related_words):
-        status, floor = RELATED, (policy.related_score, policy.related_words)
+        status, floor = ANSWERED, answer
+    elif passes(best, *related):
+        status, floor = RELATED, related
     else:
         return NOT_FOUND, []
     return status, [best, *followers(best, hits[1:], floor, policy)][: policy.max_quotes]
 
 
 def followers(
-    best: Hit, rest: Sequence[Hit], floor: tuple[float, float], policy: Policy
+    best: Hit, rest: Sequence[Hit], floor: tuple[float, float, float], policy: Policy
 ) -> list[Hit]:
     """The further hits worth quoting: they clear the first one's thresholds and stay within
     a margin of its score (a smaller one when they come from another essay), and share no

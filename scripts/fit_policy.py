@@ -3,14 +3,16 @@
     python scripts/fit_policy.py tests/data/questions.jsonl --index data/q-idx
 
 Retrieval runs once per question (per keyword weight tried); only the decision is replayed.
-The four thresholds (answer score and word share, related score and word share) are searched
-on a grid of the tune questions' own values. A rule that just meets the targets on tune sits
-on an edge that the next questions fall off, so each rule is scored by how often it meets
-every target of the answer issue over stratified bootstrap resamples of tune (in-scope and
-out-of-scope questions resampled apart), and the most reliable rule wins; ties go to the
-higher utility (a right answer 1, a related in-scope answer 0.5, a wrong `answered` -3).
-The quote margins are fitted after, to cut filler. The `test` half is never read here:
-report it with `essaybot eval FILE --split test`.
+The six thresholds (answer score, word share and unanswered-question gap; the same for
+related) are searched on a grid of the tune questions' own values. A rule that just meets the
+targets on tune sits on an edge that the next questions fall off, so each rule is scored by
+how often it meets every target of the answer issue over stratified bootstrap resamples of
+tune (in-scope and out-of-scope questions resampled apart), and the most reliable rule wins;
+rules within NOISE of it count as ties, which go to the rule quoting the fewest tune
+questions, then answering the fewest, then to the higher utility (a right answer 1, a
+related in-scope answer 0.5, a wrong `answered` -3). The quote margins are fitted after, to
+cut filler. The `test` half is never read here: report it with
+`essaybot eval FILE --split test`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ TARGETS = {  # figure: (bound, "min" or "max"), the answer issue's targets
 }
 WORDS = (0.01, 0.2, 0.34, 0.5, 0.67, 0.8, 1.0)
 RESAMPLES = 400
+# Rules whose share of resamples meeting every target is within this of the best are taken
+# as equally reliable (one in-scope tune question moves it by about this much); among them
+# the most cautious wins: the one quoting the fewest tune questions, then answering the
+# fewest, then the highest utility. Round 8 (the unanswered questions) chose this after the
+# older probe sets showed the most reliable rule lowering the `related` floor to 0.8 (7 of
+# probe-offtopic's 60 generic questions quoted) and answering more with more wrong quotes.
+NOISE = 0.03
 
 
 def report(cases: Sequence[Case], essays: dict, translations: dict, policy: Policy) -> dict:
@@ -63,16 +72,37 @@ class Signals:
             [bool(h) and number_ok(r["question"], h[0], Policy()) for r, h in cases]
         )
         self.agrees = np.array([bool(h) and h[0].agrees is not False for _, h in cases])
+        self.gap = np.array([_gap(h[0]) if h else -9.0 for _, h in cases])
         self.right = np.array([_first_right(r, h, essays, translations, loose) for r, h in cases])
 
-    def outcomes(self, a_score: float, a_words: float, r_score: float, r_words: float):
-        answered = (self.score >= a_score) & (self.words >= a_words) & self.number & self.agrees
-        quoted = answered | ((self.score >= r_score) & (self.words >= r_words))
+    def outcomes(
+        self,
+        a_score: float,
+        a_words: float,
+        r_score: float,
+        r_words: float,
+        a_gap: float = -9.0,
+        r_gap: float = -9.0,
+    ):
+        answered = (
+            (self.score >= a_score)
+            & (self.words >= a_words)
+            & self.number
+            & self.agrees
+            & (self.gap >= a_gap)
+        )
+        quoted = answered | (
+            (self.score >= r_score) & (self.words >= r_words) & (self.gap >= r_gap)
+        )
         return answered, quoted
 
 
 def _words(hit: Hit) -> float:
     return hit.words if hit.words is not None else 1.0
+
+
+def _gap(hit: Hit) -> float:
+    return hit.unanswered_gap if hit.unanswered_gap is not None else 9.0
 
 
 def _first_right(
@@ -127,27 +157,45 @@ def grid(s: Signals) -> list[float]:
     return sorted({round(float(x), 3) for x in scores[:: max(1, len(scores) // 40)]})
 
 
-def fit(cases: Sequence[Case], essays: dict, translations: dict) -> tuple[Policy, float]:
-    """The most reliable thresholds (ties: the highest utility), then the quote margins."""
+def gap_grid(s: Signals) -> list[float]:
+    """Candidate gap thresholds: none (-9), and the tune questions' gaps at every 5th
+    percentile up to the median (a higher one turns away most answers)."""
+    judged = s.gap[(s.gap > -9) & (s.gap < 9)]
+    if not len(judged):
+        return [-9.0]
+    cuts = np.quantile(judged, np.linspace(0.0, 0.5, 11))
+    return [-9.0, *sorted({round(float(x), 3) for x in cuts})]
+
+
+def fit(cases: Sequence[Case], essays: dict, translations: dict) -> tuple[Policy, float, float]:
+    """The thresholds (the most reliable, or the most cautious of those within NOISE of it),
+    then the quote margins; with the chosen rule's reliability and the best one's."""
     s = Signals(cases, essays, translations)
     weights = resample_weights(s.inside)
-    scores = grid(s)
-    best: tuple[float, float, tuple[float, ...]] = (-1.0, -1e9, ())
-    for a_score, a_words, r_score, r_words in itertools.product(scores, WORDS, scores, WORDS):
-        if r_score > a_score or r_words > a_words:
-            continue
-        reliable, value = reliability(s, weights, *s.outcomes(a_score, a_words, r_score, r_words))
-        if (reliable, value) > best[:2]:
-            best = (reliable, value, (a_score, a_words, r_score, r_words))
-    a_score, a_words, r_score, r_words = best[2]
+    scores, gaps = grid(s), gap_grid(s)
+    rules: list[tuple[float, int, float, tuple[float, ...]]] = []
+    for a_score, a_words, a_gap in itertools.product(scores, WORDS, gaps):
+        for r_score, r_words, r_gap in itertools.product(scores, WORDS, gaps):
+            if r_score > a_score or r_words > a_words or r_gap > a_gap:
+                continue
+            rule = (a_score, a_words, r_score, r_words, a_gap, r_gap)
+            answered, quoted = s.outcomes(*rule)
+            reliable, value = reliability(s, weights, answered, quoted)
+            rules.append((reliable, -int(quoted.sum()), -int(answered.sum()), value, rule))
+    top = max(r[0] for r in rules)
+    tied = [r for r in rules if r[0] >= top - NOISE]
+    reliable, *_, chosen = max(tied, key=lambda r: r[1:4])
+    a_score, a_words, r_score, r_words, a_gap, r_gap = chosen
     policy = replace(
         Policy(),
         answer_score=a_score,
         answer_words=a_words,
         related_score=r_score,
         related_words=r_words,
+        answer_gap=a_gap,
+        related_gap=r_gap,
     )
-    return fit_margins(cases, essays, translations, policy), best[0]
+    return fit_margins(cases, essays, translations, policy), reliable, top
 
 
 def fit_margins(cases: Sequence[Case], essays: dict, translations: dict, policy: Policy) -> Policy:
@@ -186,7 +234,7 @@ def main() -> None:
             )
             for r in tune
         ]
-        chosen, reliable = fit(cases, essays, translations)
+        chosen, reliable, top = fit(cases, essays, translations)
         figures = report(cases, essays, translations, chosen)
         brief = {k: figures[k] for k in [*TARGETS, "filler", "median_quoted_chars"]}
         print(
@@ -195,6 +243,7 @@ def main() -> None:
                     "keyword_weight": weight,
                     "policy": asdict(chosen),
                     "targets_met_in_resamples": round(reliable, 3),
+                    "most_reliable_rule_meets_them_in": round(top, 3),
                     "tune": brief | {"quoted@1": figures["in_scope"]["quoted@1"]},
                 },
                 ensure_ascii=False,

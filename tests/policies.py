@@ -16,4 +16,5 @@ def quote_everything(max_quotes: int) -> Policy:
         follow_margin=99.0,
         other_margin=99.0,
         check_agreement=False,
+        answer_gap=-99.0,
     )

@@ -62,6 +62,19 @@ def test_a_best_passage_the_dense_similarity_alone_would_not_put_first_is_only_r
     )
 
 
+def test_a_question_nearer_an_unanswered_question_is_related_then_not_found():
+    policy = replace(Policy(), answer_gap=0.1, related_gap=-0.1)
+    assert compose("q", "en", [replace(hit(0, 29), unanswered_gap=0.2)], ESSAYS, policy).status == (
+        ANSWERED
+    )
+    near = replace(hit(0, 29), unanswered_gap=0.0)
+    assert compose("q", "en", [near], ESSAYS, policy).status == RELATED
+    nearer = compose("q", "en", [replace(hit(0, 29), unanswered_gap=-0.2)], ESSAYS, policy)
+    assert (nearer.status, nearer.quotes) == (NOT_FOUND, ())
+    # a corpus without unanswered questions does not judge it
+    assert compose("q", "en", [hit(0, 29)], ESSAYS, policy).status == ANSWERED
+
+
 def test_no_hits_is_not_found():
     assert compose("q", "en", [], ESSAYS, Policy()).status == NOT_FOUND
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answer import ANSWERED, NOT_FOUND, Policy, asks_for_number, decide, has_number
+from bot.answer import ANSWERED, NOT_FOUND, RELATED, Policy, asks_for_number, decide, has_number
 from bot.service import Service
 from index.chunking import split_sentences
 from index.fusion import ChunkScorer, centre, language_means
@@ -36,12 +36,21 @@ def service(default_service: Service) -> Service:
 )
 def test_a_question_finds_the_essay_in_the_other_language(service, question, essay):
     answer = service.ask(question)
-    assert answer.status == ANSWERED
+    # found, and quoted first; how sure the answer is belongs to the decision (`essaybot
+    # eval`): the Meta question is only `related` since round 8, as questions the essays leave
+    # unanswered about Meta's tracking lie near it
+    assert answer.status in (ANSWERED, RELATED)
     assert answer.quotes[0].essay_id == essay
 
 
 @pytest.mark.parametrize(
-    "question", ["钉钉是哪一年成立的?", "美团有多少员工?", "How many people work at Tencent Music?"]
+    "question",
+    [
+        "钉钉是哪一年成立的?",
+        "美团有多少员工?",
+        "How many people work at Tencent Music?",
+        "Who is the CEO of Kuaishou?",  # answered before the unanswered questions (round 8)
+    ],
 )
 def test_a_question_the_essays_do_not_answer_is_never_answered(service, question):
     answer = service.ask(question)
@@ -51,13 +60,10 @@ def test_a_question_the_essays_do_not_answer_is_never_answered(service, question
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap (docs/retrieval.md, round 6): the passage holds the question's subject and "
-    "half its words; no signal of the two encoders and the lexicon tells these apart",
+    reason="known gap (docs/retrieval.md, rounds 6 and 8): the passage holds the question's "
+    "subject and half its words, and no unanswered question is near enough to tell it apart",
 )
-@pytest.mark.parametrize(
-    "question",
-    ["Who is the CEO of Kuaishou?", "did Meta get sued over the mouse tracking program?"],
-)
+@pytest.mark.parametrize("question", ["did Meta get sued over the mouse tracking program?"])
 def test_a_near_miss_question_is_not_answered(service, question):
     assert service.ask(question).status != ANSWERED
 
