@@ -108,7 +108,7 @@ class Policy:
     defaults were fitted on the `tune` half of tests/data/questions.jsonl only by
     scripts/fit_policy.py (docs/retrieval.md)."""
 
-    answer_score: float = 1.011
+    answer_score: float = 1.056
     answer_words: float = 0.01
     related_score: float = 0.94
     related_words: float = 0.01  # any one word of the question
@@ -127,6 +127,9 @@ class Policy:
     # `related`; not judged when the corpus has no unanswered questions
     answer_gap: float = -0.013
     related_gap: float = -0.262
+    # any quote needs the question to be at least this similar to a reader question its
+    # passage answers (Hit.reader_similarity): the essays discuss what it asks about
+    quote_similarity: float = 0.31
     # with a reranker (index.reranker), `answered` also needs its score at least this (a
     # CrossEncoder's logit: 0 is even odds); not fitted here, as no reranker ships
     rerank_answer: float = 0.0
@@ -172,15 +175,21 @@ def is_verbatim(quote: Quote, essays: Mapping[str, Essay]) -> bool:
     return essay is not None and essay.body[quote.start : quote.end] == quote.text
 
 
-def passes(hit: Hit, score: float, words: float, gap: float) -> bool:
+def passes(hit: Hit, score: float, words: float, gap: float, similarity: float) -> bool:
     """Whether a hit clears a floor: its score, the share of the question's words it holds,
-    and how much closer the question is to a reader question it answers than to one the
-    essays leave unanswered (the last two always, when not judged)."""
+    how much closer the question is to a reader question it answers than to one the essays
+    leave unanswered, and how similar to that reader question (the last three always, when
+    not judged)."""
     return (
         hit.score >= score
-        and (hit.words if hit.words is not None else 1.0) >= words
-        and (hit.unanswered_gap if hit.unanswered_gap is not None else gap) >= gap
+        and _or(hit.words, words) >= words
+        and _or(hit.unanswered_gap, gap) >= gap
+        and _or(hit.reader_similarity, similarity) >= similarity
     )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def number_ok(question: str, hit: Hit, policy: Policy) -> bool:
@@ -198,8 +207,13 @@ def decide(question: str, hits: Sequence[Hit], policy: Policy) -> tuple[str, lis
     if not hits:
         return NOT_FOUND, []
     best = hits[0]
-    answer = (policy.answer_score, policy.answer_words, policy.answer_gap)
-    related = (policy.related_score, policy.related_words, policy.related_gap)
+    answer = (policy.answer_score, policy.answer_words, policy.answer_gap, policy.quote_similarity)
+    related = (
+        policy.related_score,
+        policy.related_words,
+        policy.related_gap,
+        policy.quote_similarity,
+    )
     if (
         passes(best, *answer)
         and number_ok(question, best, policy)
@@ -214,7 +228,7 @@ def decide(question: str, hits: Sequence[Hit], policy: Policy) -> tuple[str, lis
 
 
 def followers(
-    best: Hit, rest: Sequence[Hit], floor: tuple[float, float, float], policy: Policy
+    best: Hit, rest: Sequence[Hit], floor: tuple[float, float, float, float], policy: Policy
 ) -> list[Hit]:
     """The further hits worth quoting: they clear the first one's thresholds and stay within
     a margin of its score (a smaller one when they come from another essay), and share no

@@ -105,7 +105,8 @@ class Hit:
     # similarity alone agrees); None when not judged
     agrees: bool | None = None
     # the question's similarity to the nearest reader question that one of its paragraphs
-    # answers, minus that to the nearest one the essays leave unanswered (index.cues); None
-    # when there is nothing to compare (no unanswered questions, or no reader question of
-    # its paragraphs)
+    # answers (index.cues); None when none does
+    reader_similarity: float | None = None
+    # that similarity minus the one to the nearest question the essays leave unanswered;
+    # None when there is nothing to compare
     unanswered_gap: float | None = None

@@ -90,6 +90,10 @@ def _scaled(hits: list[tuple[int, float]]) -> dict[int, float]:
     return {key: score / top for key, score in hits} if top > 0 else {}
 
 
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
 class Retriever:
     """One generation of an index, opened read-only, with the embedder it was built with."""
 
@@ -201,6 +205,7 @@ class Retriever:
         agrees = self.agrees(best[0], scores, first, define_weight) if best else None
         coverage = self.coverage(words)
         held = self.passage_coverage(words, [chunk.key for chunk in best])
+        similar = {chunk.key: self.reader_similarity(chunk, units) for chunk in best}
         return [
             Hit(
                 chunk,
@@ -213,7 +218,8 @@ class Retriever:
                 self.sentence_scores(chunk, units),
                 held.get(chunk.key, 0.0),
                 agrees=agrees if rank == 0 else None,
-                unanswered_gap=self.unanswered_gap(chunk, units, near),
+                reader_similarity=similar[chunk.key],
+                unanswered_gap=_difference(similar[chunk.key], near),
             )
             for rank, chunk in enumerate(best)
         ]
@@ -225,22 +231,17 @@ class Retriever:
         near = [units.pop(key) for key in self.unanswered if key in units]
         return max(near) if near else None
 
-    def unanswered_gap(
-        self, chunk: Chunk, units: dict[int, float], near: float | None
-    ) -> float | None:
-        """How much closer the question is to the nearest reader question that a paragraph
-        of `chunk` answers than to the nearest one the essays leave unanswered; None when
-        there is nothing to compare (no unanswered question, or none a paragraph of `chunk`
-        answers, as in an essay added without reader questions: it is not held against it)."""
+    def reader_similarity(self, chunk: Chunk, units: dict[int, float]) -> float | None:
+        """The question's similarity to the nearest reader question that a paragraph of
+        `chunk` answers; None when none does (an essay added without reader questions is
+        not judged by them)."""
         keys = [
             key
             for number in range(chunk.paragraph, chunk.last_paragraph + 1)
             for key in self.answering.get((chunk.essay_id, number), ())
             if key in units
         ]
-        if near is None or not keys:
-            return None
-        return max(units[key] for key in keys) - near
+        return max(units[key] for key in keys) if keys else None
 
     def agrees(
         self,

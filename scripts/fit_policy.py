@@ -4,7 +4,8 @@
 
 Retrieval runs once per question (per keyword weight tried); only the decision is replayed.
 The six thresholds (answer score, word share and unanswered-question gap; the same for
-related) are searched on a grid of the tune questions' own values. A rule that just meets the
+related) are searched on a grid of the tune questions' own values, then the floor on the
+similarity to a reader question that every quote needs, the six held. A rule that just meets the
 targets on tune sits on an edge that the next questions fall off, so each rule is scored by
 how often it meets every target of the answer issue over stratified bootstrap resamples of
 tune (in-scope and out-of-scope questions resampled apart), and the most reliable rule wins;
@@ -73,6 +74,7 @@ class Signals:
         )
         self.agrees = np.array([bool(h) and h[0].agrees is not False for _, h in cases])
         self.gap = np.array([_gap(h[0]) if h else -9.0 for _, h in cases])
+        self.similarity = np.array([_similarity(h[0]) if h else -9.0 for _, h in cases])
         self.right = np.array([_first_right(r, h, essays, translations, loose) for r, h in cases])
 
     def outcomes(
@@ -83,16 +85,19 @@ class Signals:
         r_words: float,
         a_gap: float = -9.0,
         r_gap: float = -9.0,
+        similarity: float = -9.0,
     ):
+        similar = self.similarity >= similarity
         answered = (
             (self.score >= a_score)
             & (self.words >= a_words)
             & self.number
             & self.agrees
             & (self.gap >= a_gap)
+            & similar
         )
         quoted = answered | (
-            (self.score >= r_score) & (self.words >= r_words) & (self.gap >= r_gap)
+            (self.score >= r_score) & (self.words >= r_words) & (self.gap >= r_gap) & similar
         )
         return answered, quoted
 
@@ -103,6 +108,10 @@ def _words(hit: Hit) -> float:
 
 def _gap(hit: Hit) -> float:
     return hit.unanswered_gap if hit.unanswered_gap is not None else 9.0
+
+
+def _similarity(hit: Hit) -> float:
+    return hit.reader_similarity if hit.reader_similarity is not None else 9.0
 
 
 def _first_right(
@@ -157,14 +166,32 @@ def grid(s: Signals) -> list[float]:
     return sorted({round(float(x), 3) for x in scores[:: max(1, len(scores) // 40)]})
 
 
-def gap_grid(s: Signals) -> list[float]:
-    """Candidate gap thresholds: none (-9), and the tune questions' gaps at every 5th
+def quantile_grid(values: np.ndarray) -> list[float]:
+    """Candidate floors on a signal: none (-9), and the tune questions' values at every 5th
     percentile up to the median (a higher one turns away most answers)."""
-    judged = s.gap[(s.gap > -9) & (s.gap < 9)]
+    judged = values[(values > -9) & (values < 9)]
     if not len(judged):
         return [-9.0]
     cuts = np.quantile(judged, np.linspace(0.0, 0.5, 11))
     return [-9.0, *sorted({round(float(x), 3) for x in cuts})]
+
+
+def most_cautious(rules: list[tuple]) -> tuple[float, float, tuple]:
+    """(reliability, best reliability, rule) of the rule chosen among `rules`, each
+    (reliability, -quoted, -answered, utility, rule): the most cautious of those within
+    NOISE of the most reliable (quoting the fewest, then answering the fewest, then the
+    highest utility, then the highest thresholds: a floor that changes nothing on tune is
+    set as high as it can go without changing anything)."""
+    top = max(r[0] for r in rules)
+    tied = [r for r in rules if r[0] >= top - NOISE]
+    reliable, *_, chosen = max(tied, key=lambda r: r[1:])
+    return reliable, top, chosen
+
+
+def scored(s: Signals, weights: np.ndarray, rule: tuple[float, ...]) -> tuple:
+    answered, quoted = s.outcomes(*rule)
+    reliable, value = reliability(s, weights, answered, quoted)
+    return reliable, -int(quoted.sum()), -int(answered.sum()), value, rule
 
 
 def fit(cases: Sequence[Case], essays: dict, translations: dict) -> tuple[Policy, float, float]:
@@ -172,20 +199,19 @@ def fit(cases: Sequence[Case], essays: dict, translations: dict) -> tuple[Policy
     then the quote margins; with the chosen rule's reliability and the best one's."""
     s = Signals(cases, essays, translations)
     weights = resample_weights(s.inside)
-    scores, gaps = grid(s), gap_grid(s)
-    rules: list[tuple[float, int, float, tuple[float, ...]]] = []
+    scores, gaps = grid(s), quantile_grid(s.gap)
+    rules = []
     for a_score, a_words, a_gap in itertools.product(scores, WORDS, gaps):
         for r_score, r_words, r_gap in itertools.product(scores, WORDS, gaps):
             if r_score > a_score or r_words > a_words or r_gap > a_gap:
                 continue
-            rule = (a_score, a_words, r_score, r_words, a_gap, r_gap)
-            answered, quoted = s.outcomes(*rule)
-            reliable, value = reliability(s, weights, answered, quoted)
-            rules.append((reliable, -int(quoted.sum()), -int(answered.sum()), value, rule))
-    top = max(r[0] for r in rules)
-    tied = [r for r in rules if r[0] >= top - NOISE]
-    reliable, *_, chosen = max(tied, key=lambda r: r[1:4])
-    a_score, a_words, r_score, r_words, a_gap, r_gap = chosen
+            rules.append(scored(s, weights, (a_score, a_words, r_score, r_words, a_gap, r_gap)))
+    _, first_top, chosen = most_cautious(rules)
+    # then the reader-question similarity floor, the six others held (a seventh dimension
+    # would multiply the search by twelve)
+    steps = [scored(s, weights, (*chosen, x)) for x in quantile_grid(s.similarity)]
+    reliable, top, rule = most_cautious(steps)
+    a_score, a_words, r_score, r_words, a_gap, r_gap, similarity = rule
     policy = replace(
         Policy(),
         answer_score=a_score,
@@ -194,8 +220,9 @@ def fit(cases: Sequence[Case], essays: dict, translations: dict) -> tuple[Policy
         related_words=r_words,
         answer_gap=a_gap,
         related_gap=r_gap,
+        quote_similarity=similarity,
     )
-    return fit_margins(cases, essays, translations, policy), reliable, top
+    return fit_margins(cases, essays, translations, policy), reliable, max(top, first_top)
 
 
 def fit_margins(cases: Sequence[Case], essays: dict, translations: dict, policy: Policy) -> Policy:

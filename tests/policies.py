@@ -17,4 +17,5 @@ def quote_everything(max_quotes: int) -> Policy:
         other_margin=99.0,
         check_agreement=False,
         answer_gap=-99.0,
+        quote_similarity=-99.0,
     )

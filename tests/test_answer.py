@@ -75,6 +75,17 @@ def test_a_question_nearer_an_unanswered_question_is_related_then_not_found():
     assert compose("q", "en", [hit(0, 29)], ESSAYS, policy).status == ANSWERED
 
 
+def test_a_question_like_no_reader_question_of_the_passage_gets_no_quote():
+    policy = replace(Policy(), quote_similarity=0.3)
+    unlike = compose("q", "en", [replace(hit(0, 29), reader_similarity=0.2)], ESSAYS, policy)
+    assert (unlike.status, unlike.quotes) == (NOT_FOUND, ())
+    like = replace(hit(0, 29), reader_similarity=0.4)
+    assert compose("q", "en", [like], ESSAYS, policy).status == ANSWERED
+    # a further quote is judged on its own
+    other = replace(hit(43, len(BODY)), reader_similarity=0.2)
+    assert len(compose("q", "en", [like, other], ESSAYS, policy).quotes) == 1
+
+
 def test_no_hits_is_not_found():
     assert compose("q", "en", [], ESSAYS, Policy()).status == NOT_FOUND
 
