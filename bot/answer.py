@@ -18,8 +18,10 @@ were fitted and on which questions):
   but may not answer; the reply says so before the quotes;
 - `not_found`: neither; the closest essays are named only when they share a word with the
   question.
-Each further quote passes the same test as the first and stays close to it in score; a quote
-from another essay than the first's must be closer still. A quote leads with the sentences
+Any quote needs the question to resemble a reader question its passage answers
+(`quote_similarity`): the essays discuss what it asks about. Each further quote passes the
+same test as the first and stays close to it in score; a quote from another essay than the
+first's must be closer still. A quote leads with the sentences
 that answer: its best sentence, marked, and the neighbouring sentences of the passage that
 fit in `quote_chars`, with the whole passage one step away (`passage`, /source).
 """
