@@ -21,9 +21,9 @@ were fitted and on which questions):
 Any quote needs the question to resemble a reader question its passage answers
 (`quote_similarity`): the essays discuss what it asks about. Each further quote passes the
 same test as the first and stays close to it in score; a quote from another essay than the
-first's must be closer still. A quote leads with the sentences
-that answer: its best sentence, marked, and the neighbouring sentences of the passage that
-fit in `quote_chars`, with the whole passage one step away (`passage`, /source).
+first's must be closer still. A quote leads with the sentences that answer: its best
+sentence, marked, and the neighbouring sentences of the passage that fit in `quote_chars`,
+with the whole passage one step away (`passage`, /source).
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ class Policy:
     check_agreement: bool = True
     # the question must be this much closer to a reader question the essays answer than to
     # one they leave unanswered (Hit.unanswered_gap, index.cues) for `answered`, and for
-    # `related`; not judged when the corpus has no unanswered questions
+    # `related`; not judged when there is nothing to compare (no unanswered questions, or
+    # none the passage answers)
     answer_gap: float = -0.013
     related_gap: float = -0.262
     # any quote needs the question to be at least this similar to a reader question its

@@ -14,9 +14,8 @@ answer decision reads: the share of the question's content words its essay and t
 hold, how much closer the question is to a reader question one of its paragraphs answers
 than to one the essays leave unanswered, its sentences' scores (to pick the quote), and on
 request (a question asking for a number) the best hit's sentences that hold a word of the
-question. A passage
-that overlaps a better-ranked one is skipped, so no text is quoted twice. The weights were
-fitted on the tune half of the question bank (docs/retrieval.md).
+question. A passage that overlaps a better-ranked one is skipped, so no text is quoted twice.
+The weights were fitted on the tune half of the question bank (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -122,14 +121,13 @@ class Retriever:
         self.translated_sentences = _by_paragraph(self.translations.values(), self.essays)
         cues = self.store.cue_paragraphs()
         self.unanswered = {key for key, (_, paragraph) in cues.items() if paragraph is None}
-        self.answering: dict[tuple[str, int], list[int]] = {}
-        for key, (essay, paragraph) in cues.items():
-            if paragraph is not None:
-                self.answering.setdefault((essay, paragraph), []).append(key)
+        owners = self.store.sentence_owners()
+        self.reader_questions: dict[int, list[int]] = {}  # chunk key -> its reader questions
+        for key in cues.keys() & owners.keys():
+            for chunk in owners[key]:
+                self.reader_questions.setdefault(chunk, []).append(key)
         self.chunk_scores = ChunkScorer(
-            [k for k in self.store.unit_keys() if k not in self.unanswered],
-            self.store.sentence_owners(),
-            self.views,
+            [k for k in self.store.unit_keys() if k not in self.unanswered], owners, self.views
         )
         self._mentions: dict[str, list[tuple[int, set[str]]]] | None = None
 
@@ -235,13 +233,8 @@ class Retriever:
         """The question's similarity to the nearest reader question that a paragraph of
         `chunk` answers; None when none does (an essay added without reader questions is
         not judged by them)."""
-        keys = [
-            key
-            for number in range(chunk.paragraph, chunk.last_paragraph + 1)
-            for key in self.answering.get((chunk.essay_id, number), ())
-            if key in units
-        ]
-        return max(units[key] for key in keys) if keys else None
+        found = [units[key] for key in self.reader_questions.get(chunk.key, ()) if key in units]
+        return max(found) if found else None
 
     def agrees(
         self,
