@@ -65,16 +65,28 @@ class Signals:
     right."""
 
     def __init__(self, cases: Sequence[Case], essays: dict, translations: dict) -> None:
-        loose = replace(Policy(), answer_score=-9, answer_words=0, check_numbers=False)
+        # every floor off: whether the best hit's quote is right, whatever the decision says
+        loose = replace(
+            Policy(),
+            answer_score=-9,
+            answer_words=0,
+            answer_gap=-9,
+            quote_similarity=-9,
+            check_numbers=False,
+            check_agreement=False,
+        )
         self.inside = np.array([bool(r.get("essay")) for r, _ in cases])
         self.score = np.array([h[0].score if h else -9.0 for _, h in cases])
-        self.words = np.array([_words(h[0]) if h else 0.0 for _, h in cases])
+        self.words = np.array([_or(h[0].words, 1.0) if h else 0.0 for _, h in cases])
         self.number = np.array(
             [bool(h) and number_ok(r["question"], h[0], Policy()) for r, h in cases]
         )
         self.agrees = np.array([bool(h) and h[0].agrees is not False for _, h in cases])
-        self.gap = np.array([_gap(h[0]) if h else -9.0 for _, h in cases])
-        self.similarity = np.array([_similarity(h[0]) if h else -9.0 for _, h in cases])
+        # a signal not judged (None) passes every floor, as in bot.answer.passes
+        self.gap = np.array([_or(h[0].unanswered_gap, 9.0) if h else -9.0 for _, h in cases])
+        self.similarity = np.array(
+            [_or(h[0].reader_similarity, 9.0) if h else -9.0 for _, h in cases]
+        )
         self.right = np.array([_first_right(r, h, essays, translations, loose) for r, h in cases])
 
     def outcomes(
@@ -102,16 +114,8 @@ class Signals:
         return answered, quoted
 
 
-def _words(hit: Hit) -> float:
-    return hit.words if hit.words is not None else 1.0
-
-
-def _gap(hit: Hit) -> float:
-    return hit.unanswered_gap if hit.unanswered_gap is not None else 9.0
-
-
-def _similarity(hit: Hit) -> float:
-    return hit.reader_similarity if hit.reader_similarity is not None else 9.0
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def _first_right(
