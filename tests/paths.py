@@ -12,3 +12,6 @@ PROBES = (
 )
 # The question bank of #13: written from the essays alone, split once into tune and test
 BANK = ROOT / "tests" / "data" / "questions.jsonl"
+# A second bank, written the same way after round 8 had looked at the first's test half six
+# times: a test half nothing was fitted on or looked at, and a larger tune half
+BANK_2 = ROOT / "tests" / "data" / "questions-2.jsonl"

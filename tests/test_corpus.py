@@ -8,7 +8,7 @@ import pytest
 from index.chunking import chunk_essay, sentence_chunks
 from index.corpus import load_corpus, parse_essay
 from index.errors import CorpusError
-from tests.paths import BANK, DEV, PROBES
+from tests.paths import BANK, BANK_2, DEV, PROBES
 
 ROOT = Path(__file__).parent.parent
 EXPECTED = json.loads((ROOT / "tests" / "data" / "essays.json").read_text(encoding="utf-8"))
@@ -158,7 +158,7 @@ def test_load_corpus_sorts_by_file_name_and_accepts_a_bom(tmp_path):
     assert essays[0].body == "The body.\n"
 
 
-@pytest.mark.parametrize("path", [DEV, *PROBES, BANK], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [DEV, *PROBES, BANK, BANK_2], ids=lambda p: p.name)
 def test_question_sets_are_well_formed_and_their_evidence_is_verbatim(essays, path):
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     bodies = {e.id: e.body for e in essays}
@@ -169,12 +169,15 @@ def test_question_sets_are_well_formed_and_their_evidence_is_verbatim(essays, pa
         assert all(e in bodies[row["essay"]] for e in row["evidence"]), row["id"]
 
 
-def test_the_bank_is_split_into_tune_and_test_with_every_kind_in_both():
-    rows = [json.loads(line) for line in BANK.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) >= 160 + 50
+@pytest.mark.parametrize(
+    ("path", "in_scope", "outside"), [(BANK, 160, 50), (BANK_2, 130, 40)], ids=["1", "2"]
+)
+def test_each_bank_is_split_into_tune_and_test_with_every_kind_in_both(path, in_scope, outside):
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert {row["split"] for row in rows} == {"tune", "test"}
     out = [row for row in rows if row["essay"] is None]
-    assert len(out) >= 50 and sum(row["kind"] == "near-miss" for row in out) * 2 >= len(out)
+    assert len(rows) - len(out) >= in_scope and len(out) >= outside
+    assert sum(row["kind"] == "near-miss" for row in out) * 2 >= len(out)
     for split in ("tune", "test"):
         kinds = {row["kind"] for row in rows if row["split"] == split}
         assert {"same-lang", "cross-lang", "paraphrase", "keyword", "definition"} <= kinds
