@@ -13,16 +13,18 @@ from index.retriever import Retriever
 
 
 def arguments(doc: str | None) -> argparse.ArgumentParser:
-    """A parser for `SCRIPT FILE.jsonl [--index DIR]`; callers may add their own options."""
+    """A parser for `SCRIPT FILE.jsonl [FILE.jsonl ...] [--index DIR]`; callers may add their
+    own options."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
-    parser.add_argument("file", type=Path)
+    parser.add_argument("files", type=Path, nargs="+")
     parser.add_argument("--index", type=Path, default=Path("data/index"))
     return parser
 
 
 def open_dev(args: argparse.Namespace) -> tuple[Retriever, list[dict[str, Any]]]:
-    """The index's retriever, with the embedder it was built with, and the questions in FILE."""
+    """The index's retriever, with the embedder it was built with, and the questions in every
+    FILE, in order."""
     generation = layout.current_generation(args.index)
     retriever = Retriever(generation, create_embedder(layout.read_manifest(generation).embedder))
-    lines = args.file.read_text(encoding="utf-8").splitlines()
+    lines = [line for path in args.files for line in path.read_text(encoding="utf-8").splitlines()]
     return retriever, [json.loads(line) for line in lines if line.strip()]
