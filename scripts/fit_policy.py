@@ -233,7 +233,7 @@ def similarity_floor(s: Signals, rule: tuple[float, ...]) -> float:
     """The reader-question similarity floor, the six thresholds held: the highest that takes
     away no right first quote on tune. A lower one only adds wrong quotes and out-of-scope
     ones (round 9: on the two tune halves, the most reliable floor, 0.17, added four wrong
-    in-scope quotes and three generic questions' quotes, and no right one; they raised "in
+    in-scope quotes and four generic questions' quotes, and no right one; they raised "in
     scope given quotes" while telling a reader nothing)."""
     _, everything = s.outcomes(*rule)
     floor = -9.0
