@@ -201,8 +201,9 @@ def scored(s: Signals, weights: np.ndarray, rule: tuple[float, ...]) -> tuple:
 
 
 def fit(cases: Sequence[Case], essays: dict, translations: dict) -> tuple[Policy, float, float]:
-    """The thresholds (the most reliable, or the most cautious of those within NOISE of it),
-    then the quote margins; with the chosen rule's reliability and the best one's."""
+    """The six thresholds (the most reliable, or the most cautious of those within NOISE of
+    it), then the similarity floor, then the quote margins; with the chosen rule's reliability
+    and the most reliable six-threshold rule's."""
     s = Signals(cases, essays, translations)
     weights = resample_weights(s.inside)
     scores, gaps = grid(s), quantile_grid(s.gap)
