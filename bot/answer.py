@@ -186,13 +186,14 @@ def passes(hit: Hit, score: float, words: float, gap: float, similarity: float) 
     not judged)."""
     return (
         hit.score >= score
-        and _or(hit.words, words) >= words
-        and _or(hit.unanswered_gap, gap) >= gap
-        and _or(hit.reader_similarity, similarity) >= similarity
+        and judged_or(hit.words, words) >= words
+        and judged_or(hit.unanswered_gap, gap) >= gap
+        and judged_or(hit.reader_similarity, similarity) >= similarity
     )
 
 
-def _or(value: float | None, default: float) -> float:
+def judged_or(value: float | None, default: float) -> float:
+    """A hit's signal, or `default` when it was not judged (None)."""
     return default if value is None else value
 
 

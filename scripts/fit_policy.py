@@ -29,7 +29,7 @@ from typing import Any
 import devset  # scripts/devset.py, beside this script
 import numpy as np
 
-from bot.answer import Policy, asks_definition, compose, number_ok
+from bot.answer import Policy, asks_definition, compose, judged_or, number_ok
 from bot.evaluate import evaluate, is_right
 from index.lang import detect_lang
 from index.models import Hit
@@ -79,15 +79,15 @@ class Signals:
         )
         self.inside = np.array([bool(r.get("essay")) for r, _ in cases])
         self.score = np.array([h[0].score if h else -9.0 for _, h in cases])
-        self.words = np.array([_or(h[0].words, 1.0) if h else 0.0 for _, h in cases])
+        self.words = np.array([judged_or(h[0].words, 1.0) if h else 0.0 for _, h in cases])
         self.number = np.array(
             [bool(h) and number_ok(r["question"], h[0], Policy()) for r, h in cases]
         )
         self.agrees = np.array([bool(h) and h[0].agrees is not False for _, h in cases])
         # a signal not judged (None) passes every floor, as in bot.answer.passes
-        self.gap = np.array([_or(h[0].unanswered_gap, 9.0) if h else -9.0 for _, h in cases])
+        self.gap = np.array([judged_or(h[0].unanswered_gap, 9.0) if h else -9.0 for _, h in cases])
         self.similarity = np.array(
-            [_or(h[0].reader_similarity, 9.0) if h else -9.0 for _, h in cases]
+            [judged_or(h[0].reader_similarity, 9.0) if h else -9.0 for _, h in cases]
         )
         self.right = np.array([_first_right(r, h, essays, translations, loose) for r, h in cases])
 
@@ -114,10 +114,6 @@ class Signals:
             (self.score >= r_score) & (self.words >= r_words) & (self.gap >= r_gap) & similar
         )
         return answered, quoted
-
-
-def _or(value: float | None, default: float) -> float:
-    return default if value is None else value
 
 
 def _first_right(
