@@ -107,16 +107,15 @@ class Policy:
     is Hit.words, the share of the question's content words the passage or its translation
     holds; `gap` is Hit.unanswered_gap (about -0.6 to 0.6: below 0, the question is nearer a
     question the essays leave unanswered than any question the passage answers). The
-    defaults were fitted on the `tune` halves of tests/data/questions.jsonl and
-    questions-2.jsonl only by
-    scripts/fit_policy.py (docs/retrieval.md)."""
+    defaults were fitted on the `tune` halves of tests/data/questions.jsonl, questions-2.jsonl
+    and questions-3.jsonl only, by scripts/fit_policy.py (docs/retrieval.md)."""
 
-    answer_score: float = 1.033
+    answer_score: float = 1.107
     answer_words: float = 0.01
-    related_score: float = 0.788
+    related_score: float = 0.891
     related_words: float = 0.01  # any one word of the question
     follow_margin: float = 0.3  # a further quote from the first quote's essay
-    other_margin: float = 0.1  # a further quote from another essay: stricter
+    other_margin: float = 0.0  # a further quote from another essay: stricter
     highlight_margin: float = 0.05  # sentences this close to the best one are marked
     max_quotes: int = 3
     quote_chars: int = 300
@@ -129,11 +128,11 @@ class Policy:
     # one they leave unanswered (Hit.unanswered_gap, index.cues) for `answered`, and for
     # `related`; not judged when there is nothing to compare (no unanswered questions, or
     # none the passage answers)
-    answer_gap: float = -0.016
-    related_gap: float = -0.137
+    answer_gap: float = -0.021
+    related_gap: float = -0.146
     # any quote needs the question to be at least this similar to a reader question its
     # passage answers (Hit.reader_similarity): the essays discuss what it asks about
-    quote_similarity: float = 0.312
+    quote_similarity: float = 0.344
     # with a reranker (index.reranker), `answered` also needs its score at least this (a
     # CrossEncoder's logit: 0 is even odds); not fitted here, as no reranker ships
     rerank_answer: float = 0.0

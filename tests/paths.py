@@ -15,3 +15,5 @@ BANK = ROOT / "tests" / "data" / "questions.jsonl"
 # A second bank, written the same way after round 8 had looked at the first's test half six
 # times: a test half nothing was fitted on or looked at, and a larger tune half
 BANK_2 = ROOT / "tests" / "data" / "questions-2.jsonl"
+# A third, written the same way in round 10 after both test halves had been looked at
+BANK_3 = ROOT / "tests" / "data" / "questions-3.jsonl"

@@ -8,7 +8,7 @@ import pytest
 from index.chunking import chunk_essay, sentence_chunks
 from index.corpus import load_corpus, parse_essay
 from index.errors import CorpusError
-from tests.paths import BANK, BANK_2, DEV, PROBES
+from tests.paths import BANK, BANK_2, BANK_3, DEV, PROBES
 
 ROOT = Path(__file__).parent.parent
 EXPECTED = json.loads((ROOT / "tests" / "data" / "essays.json").read_text(encoding="utf-8"))
@@ -158,7 +158,7 @@ def test_load_corpus_sorts_by_file_name_and_accepts_a_bom(tmp_path):
     assert essays[0].body == "The body.\n"
 
 
-@pytest.mark.parametrize("path", [DEV, *PROBES, BANK, BANK_2], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [DEV, *PROBES, BANK, BANK_2, BANK_3], ids=lambda p: p.name)
 def test_question_sets_are_well_formed_and_their_evidence_is_verbatim(essays, path):
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     bodies = {e.id: e.body for e in essays}
@@ -170,7 +170,9 @@ def test_question_sets_are_well_formed_and_their_evidence_is_verbatim(essays, pa
 
 
 @pytest.mark.parametrize(
-    ("path", "in_scope", "outside"), [(BANK, 160, 50), (BANK_2, 130, 40)], ids=["1", "2"]
+    ("path", "in_scope", "outside"),
+    [(BANK, 160, 50), (BANK_2, 130, 40), (BANK_3, 130, 40)],
+    ids=["1", "2", "3"],
 )
 def test_each_bank_is_split_into_tune_and_test_with_every_kind_in_both(path, in_scope, outside):
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
