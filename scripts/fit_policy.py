@@ -1,7 +1,7 @@
 """Fit the answer decision (bot.answer.Policy) on the `tune` halves of the question banks.
 
     python scripts/fit_policy.py tests/data/questions.jsonl tests/data/questions-2.jsonl \
-        --index data/q-idx
+        tests/data/questions-3.jsonl --index data/q-idx
 
 Retrieval runs once per question (per keyword weight tried); only the decision is replayed. The
 six thresholds (answer score, word share and unanswered-question gap; the same for related) are

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from bot.answer import ANSWERED, NOT_FOUND, RELATED, Policy, asks_for_number, decide, has_number
 from bot.service import Service
+from index.cedict import cedict_lines, proper_names
 from index.chunking import split_sentences
 from index.fusion import ChunkScorer, centre, language_means
-from index.cedict import cedict_lines, proper_names
 from index.lexicon import build_lexicon, cedict_pairs, sense_words
 from index.models import Chunk, Hit
 from index.tokenize import keyword_tokens
