@@ -58,11 +58,11 @@ _NAMES_LOCK = threading.Lock()
 @cache
 def _add_names() -> int:
     """Add CC-CEDICT's proper names jieba does not know to its dictionary (once per process;
-    about 5 800 names, 0.1 s). Returns how many were added."""
+    about 6 200 names; 0.3 s, most of it reading the dictionary). Returns how many were
+    added."""
     with _NAMES_LOCK:
         jieba.initialize()
-        known = jieba.dt.FREQ
-        added = [name for name in proper_names(cedict_lines()) if not known.get(name)]
+        added = [name for name in proper_names(cedict_lines()) if not jieba.get_FREQ(name)]
         for name in added:
             jieba.add_word(name)
         return len(added)
